@@ -1,0 +1,1 @@
+"""One module per ``backcoach`` sub-command; see ``assistant.cli``."""

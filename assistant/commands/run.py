@@ -1,0 +1,80 @@
+"""``backcoach run``: a guided session, by voice or (``--text``) in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+from ..config import ENGINES, ROUTINE_IDS, Settings, load_settings
+from ..errors import AudioDeviceError
+from ._common import Subparsers, add_command, err_console
+
+__all__ = ["register", "settings_from_args", "add_settings_flags", "NO_AUDIO_EXIT"]
+
+#: Exit code when there is no audio device; ``make run`` then starts ``--text``.
+NO_AUDIO_EXIT = 4
+
+
+def add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags that override ``config.toml`` (shared by run, script, bench, recognize)."""
+    parser.add_argument("--routine", choices=[*ROUTINE_IDS, "ask"], help="routine to follow")
+    parser.add_argument("--engine", choices=ENGINES, help="speech recognizer")
+    parser.add_argument("--voice", help="espeak-ng voice for the coach, e.g. en-gb")
+    parser.add_argument("--rate", dest="rate_wpm", type=int, help="speech rate, words/minute")
+    parser.add_argument("--volume", type=float, help="speech volume, 0.0-1.0")
+    parser.add_argument("--input-device", help="microphone: name or index (backcoach devices)")
+    parser.add_argument("--output-device", help="speaker: name or index (backcoach devices)")
+    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    keys = (
+        "routine",
+        "engine",
+        "voice",
+        "rate_wpm",
+        "volume",
+        "input_device",
+        "output_device",
+        "vosk_model",
+    )
+    overrides = {key: getattr(args, key, None) for key in keys}
+    for key in ("input_device", "output_device"):
+        value = overrides[key]
+        if isinstance(value, str) and value.isdigit():
+            overrides[key] = int(value)
+    return load_settings(overrides)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    if args.text:
+        text = importlib.import_module("assistant.textsession")
+        code: int = text.run_text(settings, fast=args.fast)
+        return code
+    try:
+        runtime = importlib.import_module("assistant.runtime")
+        code = runtime.run_voice(settings, quiet=args.quiet)
+    except AudioDeviceError as exc:
+        err_console.print(f"backcoach: {exc} Try 'backcoach run --text' to type your answers.")
+        return NO_AUDIO_EXIT
+    return code
+
+
+def register(subparsers: Subparsers, summary: str) -> None:
+    parser = add_command(subparsers, "run", summary, _run)
+    parser.add_argument(
+        "--text",
+        action="store_true",
+        help="print the prompts and type the answers instead of speaking",
+    )
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="with --text: compress holds and pauses to try a session quickly",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="do not print captions of what the coach says"
+    )
+    add_settings_flags(parser)

@@ -1,0 +1,9 @@
+"""`backcoach script`: not available yet (filled in by its own issue)."""
+
+from __future__ import annotations
+
+from ._common import Subparsers, add_command, not_available
+
+
+def register(subparsers: Subparsers, summary: str) -> None:
+    add_command(subparsers, "script", summary, not_available("script"))
