@@ -1,9 +1,42 @@
-"""`backcoach bench`: not available yet (filled in by its own issue)."""
+"""``backcoach bench asr|loop``: speed and accuracy measurements."""
 
 from __future__ import annotations
 
-from ._common import Subparsers, add_command, not_available
+import argparse
+import importlib
+from collections.abc import Callable
+
+from ._common import Subparsers, add_command, err_console
+
+BENCHES: tuple[tuple[str, str], ...] = (
+    ("asr", "recognition accuracy, rejection, latency and memory over the audio fixtures"),
+    ("loop", "reply latency, barge-in and hold timing through real audio devices"),
+)
 
 
 def register(subparsers: Subparsers, summary: str) -> None:
-    add_command(subparsers, "bench", summary, not_available("bench"))
+    parser = add_command(subparsers, "bench", summary, lambda args: _usage(parser))
+    benches = parser.add_subparsers(dest="bench", metavar="BENCH", title="benchmarks")
+    for name, text in BENCHES:
+        try:
+            module = importlib.import_module(f"assistant.bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"assistant.bench.{name}":
+                raise
+            sub = benches.add_parser(name, help=text + " (not available yet)")
+            sub.set_defaults(func=_not_yet(name))
+            continue
+        module.register(benches, text)
+
+
+def _not_yet(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        err_console.print(f"backcoach bench {name}: not available yet.")
+        return 3
+
+    return run
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
