@@ -13,8 +13,12 @@ STAMP_VENV := $(VENV)/.installed
 
 .PHONY: run test check lint typecheck fixtures clean system venv
 
+# With no audio device `backcoach run` says so and exits 4; then the session
+# starts in the terminal instead (prompts printed, answers typed).
 run: venv
-	$(BIN)/backcoach run $(ARGS)
+	@$(BIN)/backcoach run $(ARGS); status=$$?; \
+	if [ $$status = 4 ]; then echo "Starting the text session instead."; $(BIN)/backcoach run --text $(ARGS); \
+	else exit $$status; fi
 
 test: venv
 	$(BIN)/ruff check .
