@@ -1,9 +1,244 @@
-"""`backcoach doctor`."""
+"""``backcoach doctor``: is everything Back Coach needs installed and working?
+
+Each check gives a status (ok / warn / FAIL), what it found, and for anything
+not ok exactly how to fix it.  The exit code is 1 when something *required*
+fails; missing audio devices or a missing Vosk model are warnings, because a
+text session and PocketSphinx still work without them.
+"""
 
 from __future__ import annotations
 
-from ._common import Subparsers, add_command, not_available
+import argparse
+import contextlib
+import io
+import os
+import platform
+import sys
+import tempfile
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.table import Table
+
+from ..config import Settings
+from ..paths import journal_file
+from ._common import Subparsers, add_command, console
+from .run import settings_from_args
+
+__all__ = ["Check", "register", "run_checks"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # "ok" | "warn" | "FAIL"
+    found: str
+    fix: str = ""
+
+
+def check_python(settings: Settings) -> Check:
+    return Check("Python", "ok", f"{platform.python_version()} ({sys.executable})")
+
+
+def check_speech_output(settings: Settings) -> Check:
+    fix = "sudo apt-get install espeak-ng libespeak-ng1 (then: pip install pyttsx3)"
+    try:
+        import pyttsx3
+    except ImportError as exc:
+        return Check("espeak-ng + pyttsx3", "FAIL", f"pyttsx3 does not import ({exc})", fix)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "word.wav"
+        try:
+            engine = pyttsx3.init()
+            known = {lang for voice in engine.getProperty("voices") for lang in voice.languages}
+            base = settings.voice.split("+")[0]  # "en-gb+f3": voice plus espeak variant
+            if base not in known:
+                english = ", ".join(sorted(v for v in known if v.startswith("en")))
+                return Check(
+                    "espeak-ng + pyttsx3",
+                    "FAIL",
+                    f"voice '{settings.voice}' not found",
+                    f"set voice to one of: {english}",
+                )
+            engine.setProperty("voice", settings.voice)
+            engine.save_to_file("ready", str(target))
+            with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved"
+                engine.runAndWait()
+            with wave.open(str(target), "rb") as clip:
+                seconds = clip.getnframes() / clip.getframerate()
+        except Exception as exc:  # any failure of the synthesiser is what we report
+            return Check("espeak-ng + pyttsx3", "FAIL", f"could not synthesise a word ({exc})", fix)
+    if seconds <= 0.05:
+        return Check("espeak-ng + pyttsx3", "FAIL", "synthesised an empty clip", fix)
+    return Check(
+        "espeak-ng + pyttsx3",
+        "ok",
+        f"said 'ready' in voice {settings.voice}: {seconds:.2f} s of audio",
+    )
+
+
+def check_portaudio(settings: Settings) -> Check:
+    try:
+        import sounddevice
+    except (ImportError, OSError) as exc:
+        return Check(
+            "PortAudio (sounddevice)",
+            "FAIL",
+            f"does not load ({exc})",
+            "sudo apt-get install libportaudio2",
+        )
+    version = str(sounddevice.get_portaudio_version()[1]).split(",")[0]
+    return Check("PortAudio (sounddevice)", "ok", version)
+
+
+def _device_names(kind: str) -> list[str]:
+    import sounddevice
+
+    key = "max_input_channels" if kind == "input" else "max_output_channels"
+    return [str(dev["name"]) for dev in sounddevice.query_devices() if dev[key] > 0]
+
+
+def _check_devices(kind: str, wanted: str | int | None) -> Check:
+    title = "Microphone (input)" if kind == "input" else "Speaker (output)"
+    fix = (
+        "connect one and check the sound server runs (pactl info); "
+        "without one, 'backcoach run --text' works"
+    )
+    try:
+        names = _device_names(kind)
+    except (ImportError, OSError):
+        return Check(
+            title, "warn", "cannot list: PortAudio is missing", "sudo apt-get install libportaudio2"
+        )
+    if not names:
+        return Check(title, "warn", f"no {kind} device found", fix)
+    found = f"{len(names)} found: " + ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
+    if wanted is not None and isinstance(wanted, str) and not any(wanted in n for n in names):
+        return Check(
+            title,
+            "warn",
+            f"configured device '{wanted}' not found; {found}",
+            "pick a name or index from 'backcoach devices'",
+        )
+    return Check(title, "ok", found)
+
+
+def check_input(settings: Settings) -> Check:
+    return _check_devices("input", settings.input_device)
+
+
+def check_output(settings: Settings) -> Check:
+    return _check_devices("output", settings.output_device)
+
+
+def check_pocketsphinx(settings: Settings) -> Check:
+    fix = "pip install pocketsphinx (its wheel carries the English model)"
+    try:
+        import pocketsphinx
+    except ImportError as exc:
+        return Check("PocketSphinx model", "FAIL", f"does not import ({exc})", fix)
+    model = Path(pocketsphinx.get_model_path()) / "en-us"
+    needed = [model / "en-us", model / "cmudict-en-us.dict", model / "en-us.lm.bin"]
+    missing = [p.name for p in needed if not p.exists()]
+    if missing:
+        return Check(
+            "PocketSphinx model",
+            "FAIL",
+            f"{model}: missing {', '.join(missing)}",
+            "pip install --force-reinstall pocketsphinx",
+        )
+    return Check("PocketSphinx model", "ok", str(model))
+
+
+def _locate_vosk_model(explicit: Path | None) -> tuple[Path | None, list[str]]:
+    # TODO(integration): replace with the Vosk adapter's own locator.
+    candidates: list[Path] = []
+    if explicit is not None:
+        candidates.append(explicit.expanduser())
+    if os.environ.get("BACKCOACH_VOSK_MODEL"):
+        candidates.append(Path(os.environ["BACKCOACH_VOSK_MODEL"]).expanduser())
+    for folder in (Path("/usr/share/vosk"), Path.home() / ".cache" / "vosk"):
+        candidates.append(folder / "vosk-model-small-en-us-0.15")
+    for path in candidates:
+        if (path / "am").is_dir() or (path / "conf" / "model.conf").is_file():
+            return path, [str(p) for p in candidates]
+    return None, [str(p) for p in candidates]
+
+
+def check_vosk(settings: Settings) -> Check:
+    path, looked = _locate_vosk_model(settings.vosk_model)
+    if path is not None:
+        return Check("Vosk model", "ok", str(path))
+    required = settings.engine == "vosk"
+    return Check(
+        "Vosk model",
+        "FAIL" if required else "warn",
+        "not found; looked in: " + "; ".join(looked),
+        "optional (PocketSphinx works without it): unpack vosk-model-small-en-us-0.15 into "
+        "one of those places or pass --vosk-model DIR",
+    )
+
+
+def check_journal(settings: Settings) -> Check:
+    folder = journal_file().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return Check(
+            "Journal directory",
+            "FAIL",
+            f"{folder}: not writable ({exc.strerror})",
+            f"make {folder} writable, or set BACKCOACH_HOME to a writable directory",
+        )
+    return Check("Journal directory", "ok", f"{folder} (writable)")
+
+
+CHECKS: tuple[Callable[[Settings], Check], ...] = (
+    check_python,
+    check_speech_output,
+    check_portaudio,
+    check_input,
+    check_output,
+    check_pocketsphinx,
+    check_vosk,
+    check_journal,
+)
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    return [check(settings) for check in CHECKS]
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    results = run_checks(settings)
+    table = Table(title="Back Coach doctor", show_lines=False)
+    for column in ("check", "status", "found", "how to fix"):
+        table.add_column(column, overflow="fold")
+    style = {"ok": "green", "warn": "yellow", "FAIL": "bold red"}
+    for item in results:
+        table.add_row(item.name, f"[{style[item.status]}]{item.status}[/]", item.found, item.fix)
+    console.print(table)
+    failed = [item.name for item in results if item.status == "FAIL"]
+    if failed:
+        console.print(f"Required and not working: {', '.join(failed)}.")
+        return 1
+    if os.environ.get("BACKCOACH_HOME"):
+        console.print(f"(BACKCOACH_HOME is set: {os.environ['BACKCOACH_HOME']})")
+    console.print("Everything required is ready.")
+    return 0
 
 
 def register(subparsers: Subparsers, summary: str) -> None:
-    add_command(subparsers, "doctor", summary, not_available("doctor"))
+    parser = add_command(subparsers, "doctor", summary, _doctor)
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "pocketsphinx", "vosk", "text"),
+        help="the engine you plan to use (vosk makes its model required)",
+    )
+    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
+    parser.add_argument("--voice", help="espeak-ng voice to try")

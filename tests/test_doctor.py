@@ -1,0 +1,91 @@
+"""``backcoach doctor`` reports this machine as it is, and says how to fix each problem."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.commands.doctor import run_checks
+from assistant.config import load_settings
+
+
+def doctor(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "BACKCOACH_VOSK_MODEL"}
+    environment.update({"BACKCOACH_HOME": str(home), "COLUMNS": "250", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "doctor", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+
+
+def line(output: str, name: str) -> str:
+    return next(row for row in output.splitlines() if name in row)
+
+
+def test_ready_machine_exits_zero_and_lists_every_check(tmp_path: Path) -> None:
+    result = doctor(tmp_path)
+    assert result.returncode == 0, result.stdout
+    for name in (
+        "Python",
+        "espeak-ng + pyttsx3",
+        "PortAudio",
+        "Microphone",
+        "Speaker",
+        "PocketSphinx model",
+        "Vosk model",
+        "Journal directory",
+    ):
+        assert name in result.stdout
+    assert "ok" in line(result.stdout, "PocketSphinx model")
+    assert "Audio saved" not in result.stdout  # pyttsx3's own chatter is kept out
+
+
+def test_speech_output_really_synthesises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKCOACH_HOME", str(tmp_path))
+    speech = next(c for c in run_checks(load_settings()) if c.name.startswith("espeak"))
+    assert speech.status == "ok"
+    seconds = float(speech.found.split(": ")[1].split(" s")[0])
+    assert seconds > 0.2  # a real word, not an empty file
+
+
+def test_missing_vosk_model_is_a_warning_naming_every_place(tmp_path: Path) -> None:
+    flag_dir, env_dir = tmp_path / "flag-model", tmp_path / "env-model"
+    result = doctor(
+        tmp_path, "--vosk-model", str(flag_dir), env={"BACKCOACH_VOSK_MODEL": str(env_dir)}
+    )
+    vosk = line(result.stdout, "Vosk model")
+    assert "warn" in vosk
+    assert str(flag_dir) in result.stdout and str(env_dir) in result.stdout
+    assert ".cache/vosk" in result.stdout
+    assert result.returncode == 0
+
+
+def test_vosk_engine_without_model_fails(tmp_path: Path) -> None:
+    result = doctor(tmp_path, "--engine", "vosk", "--vosk-model", str(tmp_path / "none"))
+    assert result.returncode == 1
+    assert "FAIL" in line(result.stdout, "Vosk model")
+    assert "Required and not working: Vosk model" in result.stdout
+
+
+def test_unwritable_journal_directory_fails_with_a_fix(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = doctor(blocker)
+    assert result.returncode == 1
+    assert "FAIL" in line(result.stdout, "Journal directory")
+    assert "BACKCOACH_HOME to a" in result.stdout  # the fix, even where the table wraps
+
+
+def test_unknown_voice_fails_and_lists_english_voices(tmp_path: Path) -> None:
+    result = doctor(tmp_path, "--voice", "klingon")
+    assert result.returncode == 1
+    speech = line(result.stdout, "espeak-ng + pyttsx3")
+    assert "voice 'klingon' not found" in speech and "en-gb" in speech
