@@ -1,0 +1,110 @@
+"""What the journal gives back: plain, frozen records of past sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "INTERRUPTED",
+    "IN_PROGRESS",
+    "ANSWERS",
+    "ExerciseRecord",
+    "CommandRecord",
+    "SessionRecord",
+]
+
+#: Outcome the journal gives a session that never recorded ``session_ended``
+#: (a crash, Ctrl-C, a power cut).
+INTERRUPTED = "interrupted"
+#: Shown for a session whose process is still running.
+IN_PROGRESS = "in_progress"
+ANSWERS: tuple[str, ...] = ("better", "same", "worse")
+
+
+@dataclass(frozen=True)
+class ExerciseRecord:
+    exercise: str
+    side: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    reps_done: int | None
+    hold_s_done: float | None
+    answer: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exercise": self.exercise,
+            "side": self.side,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "reps_done": self.reps_done,
+            "hold_s_done": self.hold_s_done,
+            "answer": self.answer,
+        }
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    intent: str
+    exercise: str | None
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"intent": self.intent, "exercise": self.exercise, "at": self.at.isoformat()}
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+    routine: str | None
+    engine: str | None
+    start_exercise: str | None
+    #: completed | stopped_worse | stopped_by_user | red_flag | no_response |
+    #: interrupted | in_progress
+    outcome: str
+    reason: str | None
+    pain_before: int | None
+    pain_after: int | None
+    exercises: tuple[ExerciseRecord, ...] = field(default_factory=tuple)
+    commands: tuple[CommandRecord, ...] = field(default_factory=tuple)
+
+    @property
+    def exercises_done(self) -> tuple[ExerciseRecord, ...]:
+        """Exercises that were finished (the one in progress at a crash is not)."""
+        return tuple(e for e in self.exercises if e.finished)
+
+    def answers_text(self) -> str:
+        """``press-up (left): better; side-glide: worse`` — one line for tables and CSV."""
+        parts = []
+        for ex in self.exercises:
+            name = ex.exercise + (f" ({ex.side})" if ex.side else "")
+            if not ex.finished:
+                parts.append(f"{name}: not finished")
+            else:
+                parts.append(f"{name}: {ex.answer or 'no answer'}")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "routine": self.routine,
+            "engine": self.engine,
+            "start_exercise": self.start_exercise,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "pain_before": self.pain_before,
+            "pain_after": self.pain_after,
+            "exercises_done": len(self.exercises_done),
+            "exercises": [e.to_dict() for e in self.exercises],
+            "commands": [c.to_dict() for c in self.commands],
+        }
