@@ -1,9 +1,73 @@
-"""`backcoach script`: not available yet (filled in by its own issue)."""
+"""``backcoach script FILE...``: run scenario files (scripted sessions).
+
+Each file is loaded and run on its own: a malformed file prints one line naming
+the file and the key and counts as a failure, and the other files still run.
+The exit status is 0 only when every scenario passed.
+"""
 
 from __future__ import annotations
 
-from ._common import Subparsers, add_command, not_available
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import AssistantError
+from ..scenario.model import ENGINES
+from ._common import Subparsers, add_command, console, err_console
+
+__all__ = ["register"]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..scenario.loader import load_scenario
+    from ..scenario.runner import Runner
+
+    runner = Runner(engine=args.engine, vosk_model=args.vosk_model)
+    reports: list[dict[str, Any]] = []
+    failed = 0
+    for path in args.files:
+        try:
+            loaded = load_scenario(path, runner.catalog)
+            result = runner.run(loaded)
+        except AssistantError as exc:
+            failed += 1
+            err_console.print(f"ERROR {exc}", markup=False, soft_wrap=True)
+            reports.append(
+                {"scenario": path.stem, "file": str(path), "passed": False, "error": str(exc)}
+            )
+            continue
+        reports.append(result.to_json())
+        if not result.passed:
+            failed += 1
+        if args.json:
+            continue
+        status = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
+        console.print(
+            f"{status} {result.name}  ({result.engine}; {', '.join(result.exercises) or '-'}; "
+            f"{result.outcome}; {result.virtual_ms / 60000:.1f} min in {result.wall_s:.1f} s)"
+        )
+        if not result.passed:
+            console.print(result.render_failures(), markup=False)
+    if args.json:
+        print(json.dumps(reports, indent=2))
+    else:
+        total = len(args.files)
+        console.print(f"{total - failed} of {total} scenarios passed.")
+    return 1 if failed else 0
 
 
 def register(subparsers: Subparsers, summary: str) -> None:
-    add_command(subparsers, "script", summary, not_available("script"))
+    parser = add_command(subparsers, "script", summary, _run)
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario YAML files")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print, per scenario, passed, exercises, outcome, failures and the transcript",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="recognizer for every scenario (overrides the scenario's engine:)",
+    )
+    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
