@@ -1,0 +1,1 @@
+"""Audio in: microphone and WAV file sources, device listing, a PulseAudio helper."""

@@ -1,0 +1,115 @@
+"""Audio devices as ``backcoach devices`` lists them, and finding one by name or index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..errors import AudioDeviceError
+
+__all__ = ["DeviceInfo", "Kind", "list_devices", "resolve_device", "describe_device", "sd"]
+
+Kind = Literal["input", "output"]
+
+
+def sd() -> Any:
+    """The ``sounddevice`` module, or a clear error when PortAudio is missing."""
+    try:
+        import sounddevice
+    except OSError as exc:  # the PortAudio shared library is not installed
+        raise AudioDeviceError(
+            f"the PortAudio library could not be loaded ({exc}); install libportaudio2"
+        ) from exc
+    return sounddevice
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    index: int
+    name: str
+    host_api: str
+    input_channels: int
+    output_channels: int
+    default_samplerate: float
+    default_input: bool
+    default_output: bool
+
+
+def _defaults(module: Any) -> tuple[int, int]:
+    try:
+        value = module.default.device
+        return int(value[0]), int(value[1])
+    except Exception:  # PortAudio gives odd values when there is no device at all
+        return -1, -1
+
+
+def list_devices() -> list[DeviceInfo]:
+    """Every device PortAudio sees, with the default input and output marked."""
+    module = sd()
+    try:
+        raw = module.query_devices()
+        apis = module.query_hostapis()
+    except module.PortAudioError as exc:
+        raise AudioDeviceError(f"could not list audio devices ({exc})") from exc
+    default_in, default_out = _defaults(module)
+    devices = []
+    for item in raw:
+        index = int(item["index"])
+        devices.append(
+            DeviceInfo(
+                index=index,
+                name=str(item["name"]),
+                host_api=str(apis[item["hostapi"]]["name"]),
+                input_channels=int(item["max_input_channels"]),
+                output_channels=int(item["max_output_channels"]),
+                default_samplerate=float(item["default_samplerate"]),
+                default_input=index == default_in,
+                default_output=index == default_out,
+            )
+        )
+    return devices
+
+
+def describe_device(spec: str | int | None, kind: Kind) -> str:
+    """How a message names a device: ``microphone 'pulse'`` or ``the default speaker``."""
+    noun = "microphone" if kind == "input" else "speaker"
+    if spec is None:
+        return f"the default {noun}"
+    if isinstance(spec, int):
+        return f"{noun} #{spec}"
+    return f"{noun} '{spec}'"
+
+
+def resolve_device(spec: str | int | None, kind: Kind) -> DeviceInfo:
+    """The device ``spec`` names (index, exact name, or a unique part of a name).
+
+    ``None`` means the system default.  Raises ``AudioDeviceError`` with a one-line
+    message naming the device and what to do when there is no such device.
+    """
+    devices = list_devices()
+    usable = [d for d in devices if (d.input_channels if kind == "input" else d.output_channels)]
+    what = describe_device(spec, kind)
+    hint = "run 'backcoach devices' to see the devices"
+    if not usable:
+        noun = "microphone" if kind == "input" else "speaker"
+        raise AudioDeviceError(f"no {noun} was found (is PulseAudio or PipeWire running?); {hint}.")
+    if spec is None:
+        for device in usable:
+            if device.default_input if kind == "input" else device.default_output:
+                return device
+        return usable[0]
+    if isinstance(spec, int):
+        for device in usable:
+            if device.index == spec:
+                return device
+        raise AudioDeviceError(f"{what} does not exist or has no {kind} channels; {hint}.")
+    exact = [d for d in usable if d.name == spec]
+    if exact:
+        return exact[0]
+    partial = [d for d in usable if spec.lower() in d.name.lower()]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        names = ", ".join(f"'{d.name}'" for d in partial)
+        raise AudioDeviceError(f"{what} matches several devices ({names}); use its index.")
+    raise AudioDeviceError(f"{what} was not found; {hint}.")

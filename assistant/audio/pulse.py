@@ -1,0 +1,324 @@
+"""A private PulseAudio server with a virtual microphone and a virtual speaker.
+
+Used by the real-device tests and ``backcoach bench loop``.  Everything lives in
+its own temporary runtime directory; ``stop()`` ends every process it started.
+
+* ``mic``: a null sink; its monitor ``mic.monitor`` is the default source, so
+  whatever is played into ``mic`` (``play_into_mic``) is what a program
+  recording from the ``pulse`` device hears.  Low-level noise is played into it
+  all the time, like a real microphone (PocketSphinx misdecodes digital silence).
+* ``speaker``: a null sink, the default sink; ``record_speaker`` records its
+  monitor.
+
+A null sink that has been idle renders up to two seconds ahead, so the first
+stream connecting to it would stall for that long; a silent stream keeps each
+sink running in real time, as real hardware does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import wave
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+from ..errors import AudioDeviceError
+
+__all__ = ["PulseAudio", "PulseError", "Recording", "pulse_available"]
+
+RATE = 16000
+
+
+class PulseError(AudioDeviceError):
+    """The private PulseAudio server could not be started or used."""
+
+
+def pulse_available() -> str | None:
+    """``None`` when the PulseAudio tools are installed, else what is missing."""
+    missing = [tool for tool in ("pulseaudio", "pactl", "pacat") if shutil.which(tool) is None]
+    if missing:
+        return (
+            f"{', '.join(missing)} not found; install pulseaudio and pulseaudio-utils "
+            "(and libasound2-plugins for the ALSA 'pulse' device)"
+        )
+    return None
+
+
+class Recording:
+    """Raw 16 kHz mono int16 from a monitor source, each chunk stamped with
+    ``time.monotonic()`` on arrival (so other processes can line up with it)."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self._process = process
+        self._chunks: list[tuple[float, bytes]] = []
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        stream = self._process.stdout
+        assert stream is not None
+        while True:
+            data = stream.read1(640) if hasattr(stream, "read1") else stream.read(640)
+            if not data:
+                return
+            self._chunks.append((time.monotonic(), data))
+
+    def stop(self) -> np.ndarray:
+        """Stop recording; the samples (int16)."""
+        self._process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=5)
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._thread.join(timeout=5)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        return self.samples()
+
+    def samples(self) -> np.ndarray:
+        data = b"".join(chunk for _, chunk in list(self._chunks))
+        return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
+
+    def timeline(self) -> tuple[np.ndarray, np.ndarray]:
+        """(samples, monotonic time of each sample's arrival, estimated)."""
+        chunks = list(self._chunks)
+        data = b"".join(chunk for _, chunk in chunks)
+        samples = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
+        times = np.empty(len(samples))
+        position = 0
+        for arrived, chunk in chunks:
+            count = len(chunk) // 2
+            # the last sample of a chunk arrived at ``arrived``
+            times[position : position + count] = arrived - (count - 1 - np.arange(count)) / RATE
+            position += count
+        return samples, times[: len(samples)]
+
+
+class PulseAudio:
+    """Start with ``start()`` (or ``with PulseAudio() as pulse``); ``env`` points
+    clients at it; ``stop()`` leaves nothing running."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self._own_root = root is None
+        self.root = Path(root or tempfile.mkdtemp(prefix="backcoach-pulse-"))
+        self.runtime = self.root / "pulse"
+        self.server: subprocess.Popen[bytes] | None = None
+        self._helpers: list[subprocess.Popen[bytes]] = []
+        self._noise_stop = threading.Event()
+        self._noise_thread: threading.Thread | None = None
+
+    # ---------------------------------------------------------------- environment
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Variables that make PulseAudio clients (and the ALSA ``pulse`` device) use it."""
+        return {
+            "PULSE_SERVER": f"unix:{self.runtime / 'native'}",
+            "PULSE_RUNTIME_PATH": str(self.runtime),
+            "PULSE_SINK": "speaker",
+            "PULSE_SOURCE": "mic.monitor",
+        }
+
+    def client_env(self) -> dict[str, str]:
+        return {**os.environ, **self.env}
+
+    def _server_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            HOME=str(self.root),
+            XDG_RUNTIME_DIR=str(self.root),
+            XDG_CONFIG_HOME=str(self.root / "config"),
+            PULSE_RUNTIME_PATH=str(self.runtime),
+            PULSE_STATE_PATH=str(self.root / "state"),
+        )
+        env.pop("PULSE_SERVER", None)
+        return env
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self, timeout_s: float = 10.0) -> PulseAudio:
+        problem = pulse_available()
+        if problem:
+            raise PulseError(problem)
+        self.runtime.mkdir(parents=True, exist_ok=True)
+        log = open(self.root / "pulseaudio.log", "wb")  # noqa: SIM115 - closed by the process
+        self.server = subprocess.Popen(
+            [
+                "pulseaudio",
+                "-n",
+                "--daemonize=no",
+                "--system=false",
+                "--exit-idle-time=-1",
+                "--disallow-exit=false",
+                "--use-pid-file=false",
+                "--log-target=stderr",
+                "-L",
+                f"module-native-protocol-unix auth-anonymous=1 socket={self.runtime / 'native'}",
+                "-L",
+                "module-null-sink sink_name=speaker rate=16000 channels=1",
+                "-L",
+                "module-null-sink sink_name=mic rate=16000 channels=1",
+            ],
+            env=self._server_env(),
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.server.poll() is not None:
+                tail = (self.root / "pulseaudio.log").read_text(errors="replace")[-500:]
+                self.stop()
+                raise PulseError(f"pulseaudio exited at start-up: {tail.strip()}")
+            if self._pactl("info", check=False).returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                self.stop()
+                raise PulseError("pulseaudio did not start within 10 s")
+            time.sleep(0.05)
+        self._pactl("set-default-sink", "speaker")
+        self._pactl("set-default-source", "mic.monitor")
+        self._keep_running()
+        return self
+
+    def _keep_running(self) -> None:
+        """A silent stream on the speaker, faint noise into the mic, for good."""
+        with open("/dev/zero", "rb") as zeros:
+            self._helpers.append(
+                subprocess.Popen(
+                    self._pacat("--playback", "--device=speaker"),
+                    env=self.client_env(),
+                    stdin=zeros,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        noise = subprocess.Popen(
+            self._pacat("--playback", "--device=mic"),
+            env=self.client_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._helpers.append(noise)
+        self._noise_thread = threading.Thread(target=self._feed_noise, args=(noise,), daemon=True)
+        self._noise_thread.start()
+        time.sleep(2.2)  # let each null sink drop its two-second lead
+
+    def _feed_noise(self, process: subprocess.Popen[bytes]) -> None:
+        rng = np.random.default_rng(7)
+        block = (rng.normal(0, 12, RATE // 10)).astype("<i2").tobytes()
+        assert process.stdin is not None
+        while not self._noise_stop.is_set():
+            try:
+                process.stdin.write(block)
+                process.stdin.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                return
+
+    def stop(self) -> None:
+        self._noise_stop.set()
+        for helper in self._helpers:
+            _end(helper)
+        self._helpers.clear()
+        if self._noise_thread is not None:
+            self._noise_thread.join(timeout=2)
+        if self.server is not None:
+            _end(self.server)
+            self.server = None
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> PulseAudio:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------- helpers
+
+    def _pacat(self, *args: str) -> list[str]:
+        return [
+            "pacat",
+            *args,
+            "--raw",
+            "--format=s16le",
+            f"--rate={RATE}",
+            "--channels=1",
+            "--latency-msec=20",
+        ]
+
+    def _pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            ["pactl", *args], env=self.client_env(), capture_output=True, text=True, timeout=10
+        )
+        if check and result.returncode != 0:
+            raise PulseError(f"pactl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result
+
+    def pactl(self, *args: str) -> str:
+        return self._pactl(*args).stdout
+
+    def play_into_mic(self, samples: np.ndarray, wait: bool = True) -> subprocess.Popen[bytes]:
+        """Play 16 kHz mono int16 ``samples`` into the virtual microphone."""
+        process = subprocess.Popen(
+            self._pacat("--playback", "--device=mic"),
+            env=self.client_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        assert process.stdin is not None
+        process.stdin.write(np.asarray(samples, dtype="<i2").tobytes())
+        process.stdin.close()
+        if wait:
+            process.wait(timeout=60)
+        return process
+
+    def record_speaker(self) -> Recording:
+        """Start recording what is played on the virtual speaker."""
+        process = subprocess.Popen(
+            self._pacat("--record", "--device=speaker.monitor"),
+            env=self.client_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
+        return Recording(process)
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = RATE) -> None:
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(rate)
+        f.writeframes(np.asarray(samples, dtype="<i2").tobytes())

@@ -1,0 +1,258 @@
+"""Audio sources: frames of 16 kHz mono int16 with the clock time of their first sample.
+
+``MicrophoneSource`` reads a sounddevice input stream (its callback only puts
+frames on a queue); ``WavFileSource`` replays a file through the same interface,
+in real time or as fast as it is read.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from ..clock import Clock
+from ..errors import AssistantError, AudioDeviceError
+from .devices import describe_device, resolve_device, sd
+
+__all__ = [
+    "SAMPLE_RATE",
+    "BLOCK_MS",
+    "Frame",
+    "AudioSource",
+    "DeviceLostError",
+    "MicrophoneSource",
+    "WavFileSource",
+    "dither",
+]
+
+SAMPLE_RATE = 16000
+BLOCK_MS = 20
+#: A running stream that delivers nothing for this long has lost its device.
+STALL_MS = 1500
+
+
+@dataclass(frozen=True)
+class Frame:
+    samples: npt.NDArray[np.int16]
+    timestamp_ms: int
+
+
+class DeviceLostError(AudioDeviceError):
+    """A source that was working stopped (unplugged, taken by another program)."""
+
+
+class AudioSource(Protocol):
+    name: str
+    sample_rate: int
+
+    def start(self) -> None:
+        """Open the device; ``AudioDeviceError`` naming it if that fails."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def read(self, timeout_s: float) -> Frame | None:
+        """The next frame, or ``None`` if none came within ``timeout_s``.
+
+        Raises ``DeviceLostError`` when the device went away, or ``EOFError`` when a
+        finite source is exhausted.
+        """
+        ...
+
+
+def dither(count: int, level: float = 8.0, seed: int | None = None) -> npt.NDArray[np.int16]:
+    """Faint noise instead of digital silence (which PocketSphinx misdecodes)."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(0.0, level, count).astype(np.int16)
+
+
+class MicrophoneSource:
+    """A sounddevice input stream on a device given by name or index."""
+
+    def __init__(
+        self, clock: Clock, device: str | int | None = None, block_ms: int = BLOCK_MS
+    ) -> None:
+        self._clock = clock
+        self.device_spec = device
+        self.name = describe_device(device, "input")
+        self.sample_rate = SAMPLE_RATE
+        self._block = SAMPLE_RATE * block_ms // 1000
+        self._queue: queue.SimpleQueue[Frame] = queue.SimpleQueue()
+        self._stream: Any = None
+        self._resampler: Any = None
+        self._device_rate = SAMPLE_RATE
+        self._last_frame_ms = 0
+        self._lost: str | None = None
+        self.latency_ms = 0
+
+    def start(self) -> None:
+        module = sd()
+        info = resolve_device(self.device_spec, "input")
+        self.name = f"microphone '{info.name}'"
+        self._lost = None
+        stream = None
+        last_error: Exception | None = None
+        for rate in (SAMPLE_RATE, int(info.default_samplerate)):
+            try:
+                stream = module.InputStream(
+                    device=info.index,
+                    samplerate=rate,
+                    channels=1,
+                    dtype="int16",
+                    blocksize=self._block * rate // SAMPLE_RATE,
+                    latency="low",
+                    callback=self._callback,
+                    finished_callback=self._on_finished,
+                )
+                self._device_rate = rate
+                break
+            except module.PortAudioError as exc:
+                last_error = exc
+        if stream is None:
+            raise AudioDeviceError(
+                f"cannot open {self.name} ({last_error}); is it busy or unplugged?"
+            )
+        if self._device_rate != SAMPLE_RATE:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(self._device_rate, SAMPLE_RATE, 1, "int16")
+        try:
+            stream.start()
+        except module.PortAudioError as exc:
+            raise AudioDeviceError(f"cannot start {self.name} ({exc}); is it busy?") from exc
+        self._stream = stream
+        self.latency_ms = int(float(stream.latency) * 1000)
+        self._last_frame_ms = self._clock.now_ms()
+
+    def stop(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.abort()
+                stream.close()
+            except Exception:  # a vanished device must not raise on close
+                pass
+
+    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        samples = np.array(indata[:, 0], dtype=np.int16)
+        now = self._clock.now_ms()
+        if self._resampler is not None:
+            samples = self._resampler.resample_chunk(samples)
+        start = now - self.latency_ms - len(samples) * 1000 // SAMPLE_RATE
+        self._queue.put(Frame(samples, start))
+
+    def _on_finished(self) -> None:
+        if self._stream is not None and self._lost is None:
+            self._lost = f"{self.name} stopped working (unplugged or taken by another program)"
+
+    def read(self, timeout_s: float) -> Frame | None:
+        try:
+            frame = self._queue.get(timeout=max(0.0, timeout_s))
+        except queue.Empty:
+            frame = None
+        now = self._clock.now_ms()
+        if frame is not None:
+            self._last_frame_ms = now
+            return frame
+        if self._stream is None:
+            raise DeviceLostError(f"{self.name} is not open")
+        if self._lost is None and not self._stream.active:
+            self._lost = f"{self.name} stopped working (unplugged or taken by another program)"
+        if self._lost is None and now - self._last_frame_ms > STALL_MS:
+            self._lost = f"{self.name} sends no sound any more (unplugged or busy?)"
+        if self._lost is not None:
+            raise DeviceLostError(self._lost)
+        return None
+
+
+class WavFileSource:
+    """A WAV file read as microphone frames.
+
+    ``realtime=True`` paces frames on the clock like a microphone would; otherwise
+    they come as fast as they are read, stamped with the file's own time from
+    ``start_ms``.  After the file, ``tail_s`` seconds of dither follow (``None``:
+    forever), then ``EOFError``.
+    """
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        clock: Clock | None = None,
+        *,
+        samples: npt.NDArray[np.int16] | None = None,
+        realtime: bool = False,
+        tail_s: float | None = 0.0,
+        start_ms: int = 0,
+        block_ms: int = BLOCK_MS,
+        loader: Callable[[Path], npt.NDArray[np.int16]] | None = None,
+    ) -> None:
+        if samples is None:
+            if path is None:
+                raise ValueError("give a path or samples")
+            samples = (loader or load_wav_16k)(path)
+        self.name = f"file '{path}'" if path else "samples"
+        self.sample_rate = SAMPLE_RATE
+        self._samples = np.asarray(samples, dtype=np.int16)
+        self._clock = clock
+        self._realtime = realtime
+        self._tail = None if tail_s is None else int(tail_s * SAMPLE_RATE)
+        self._block = SAMPLE_RATE * block_ms // 1000
+        self._position = 0
+        self._start_ms = start_ms
+        self._origin_ms = start_ms
+
+    def start(self) -> None:
+        self._position = 0
+        if self._realtime and self._clock is not None:
+            self._origin_ms = self._clock.now_ms()
+        else:
+            self._origin_ms = self._start_ms
+
+    def stop(self) -> None:
+        pass
+
+    def read(self, timeout_s: float) -> Frame | None:
+        total = len(self._samples) + (self._tail if self._tail is not None else 1 << 62)
+        if self._position >= total:
+            raise EOFError(self.name)
+        timestamp = self._origin_ms + self._position * 1000 // SAMPLE_RATE
+        if self._realtime and self._clock is not None:
+            due = timestamp + self._block * 1000 // SAMPLE_RATE
+            now = self._clock.now_ms()
+            if due - now > timeout_s * 1000:
+                _sleep_until(self._clock, now + int(timeout_s * 1000))
+                return None
+            _sleep_until(self._clock, due)
+        chunk = self._samples[self._position : self._position + self._block]
+        if len(chunk) < self._block:
+            chunk = np.concatenate([chunk, dither(self._block - len(chunk))])
+        self._position += self._block
+        return Frame(chunk, timestamp)
+
+
+def load_wav_16k(path: Path) -> npt.NDArray[np.int16]:
+    """Any audio file as 16 kHz mono int16; ``AudioDeviceError`` naming it if unreadable."""
+    from ..audioio import read_audio
+
+    try:
+        return read_audio(path)
+    except AssistantError as exc:
+        raise AudioDeviceError(str(exc)) from exc
+
+
+def _sleep_until(clock: Clock, deadline_ms: int) -> None:
+    """``clock.sleep_until`` (a virtual clock just jumps), else a real sleep."""
+    sleeper = getattr(clock, "sleep_until", None)
+    if sleeper is not None:
+        sleeper(deadline_ms)
+        return
+    delay = (deadline_ms - clock.now_ms()) / 1000
+    if delay > 0:
+        time.sleep(delay)

@@ -1,0 +1,175 @@
+"""Interruptible playback through one sounddevice output stream.
+
+The stream stays open for the whole session and plays silence between
+utterances, so an utterance starts within one block and a barge-in cuts it
+within one block plus the device latency.  The callback only copies samples
+and notes, on the injected clock, when the first and the last sample reach the
+speaker (PortAudio's DAC time), so ``SpeechFinished`` carries the real end time.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..audio.devices import describe_device, resolve_device, sd
+from ..clock import Clock
+from ..errors import AudioDeviceError
+from .synth import Audio
+
+__all__ = ["PlaybackEvent", "SoundDevicePlayer"]
+
+
+@dataclass(frozen=True)
+class PlaybackEvent:
+    """``kind`` is ``started`` (first sample audible) or ``finished`` (last sample)."""
+
+    kind: str
+    utterance_id: int
+    timestamp_ms: int
+    interrupted: bool = False
+
+
+class SoundDevicePlayer:
+    def __init__(
+        self,
+        clock: Clock,
+        device: str | int | None = None,
+        sample_rate: int = 22050,
+        block_ms: int = 10,
+    ) -> None:
+        self._clock = clock
+        self.device_spec = device
+        self.device_name = describe_device(device, "output")
+        self.sample_rate = sample_rate
+        self._blocksize = max(64, sample_rate * block_ms // 1000)
+        self._lock = threading.Lock()
+        self._samples: npt.NDArray[np.int16] | None = None
+        self._position = 0
+        self._utterance = 0
+        self._stop_requested = False
+        self._events: queue.SimpleQueue[PlaybackEvent] = queue.SimpleQueue()
+        self._stream: Any = None
+        self._lost: str | None = None
+        self.latency_ms = 0
+
+    # ------------------------------------------------------------- lifecycle
+
+    def open(self) -> None:
+        """Open the output stream; ``AudioDeviceError`` naming the device if it cannot."""
+        module = sd()
+        info = resolve_device(self.device_spec, "output")
+        self.device_name = f"speaker '{info.name}'"
+        try:
+            stream = module.OutputStream(
+                device=info.index,
+                samplerate=self.sample_rate,
+                channels=1,
+                dtype="int16",
+                blocksize=self._blocksize,
+                latency="low",
+                callback=self._callback,
+                finished_callback=self._on_finished,
+            )
+            stream.start()
+        except module.PortAudioError as exc:
+            raise AudioDeviceError(
+                f"cannot play through {self.device_name} ({exc}); is it busy or unplugged?"
+            ) from exc
+        self._stream = stream
+        self._lost = None
+        self.latency_ms = int(float(stream.latency) * 1000)
+
+    def close(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.abort()
+                stream.close()
+            except Exception:  # closing a stream on a vanished device must not raise
+                pass
+
+    @property
+    def lost(self) -> str | None:
+        """A message when the output device went away since ``open``, else ``None``."""
+        if self._lost is None and self._stream is not None and not self._stream.active:
+            self._lost = f"{self.device_name} stopped working (unplugged or busy)"
+        return self._lost
+
+    # -------------------------------------------------------------- playback
+
+    def play(self, audio: Audio, utterance_id: int) -> None:
+        """Start ``audio`` now, cutting off whatever is playing."""
+        samples = audio.samples
+        if audio.sample_rate != self.sample_rate:
+            import soxr
+
+            samples = soxr.resample(samples, audio.sample_rate, self.sample_rate).astype(np.int16)
+        with self._lock:
+            if self._samples is not None:
+                self._stop_requested = True
+                self._finish_locked(self._clock.now_ms(), interrupted=True)
+            self._samples = samples
+            self._position = 0
+            self._utterance = utterance_id
+            self._stop_requested = False
+
+    def stop(self) -> None:
+        """Barge-in: silence from the next block on."""
+        with self._lock:
+            if self._samples is not None:
+                self._stop_requested = True
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._samples is not None
+
+    def events(self) -> list[PlaybackEvent]:
+        out = []
+        while True:
+            try:
+                out.append(self._events.get_nowait())
+            except queue.Empty:
+                return out
+
+    # --------------------------------------------------------------- callback
+
+    def _finish_locked(self, timestamp_ms: int, interrupted: bool) -> None:
+        self._events.put(PlaybackEvent("finished", self._utterance, timestamp_ms, interrupted))
+        self._samples = None
+        self._position = 0
+
+    def _callback(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
+        now = self._clock.now_ms()
+        dac = float(getattr(time, "outputBufferDacTime", 0.0) or 0.0)
+        current = float(getattr(time, "currentTime", 0.0) or 0.0)
+        base_ms = now + (int((dac - current) * 1000) if dac and current else self.latency_ms)
+        with self._lock:
+            samples = self._samples
+            if samples is None:
+                outdata.fill(0)
+                return
+            if self._stop_requested:
+                outdata.fill(0)
+                self._finish_locked(base_ms, interrupted=True)
+                return
+            if self._position == 0:
+                self._events.put(PlaybackEvent("started", self._utterance, base_ms))
+            chunk = samples[self._position : self._position + frames]
+            outdata[: len(chunk), 0] = chunk
+            if len(chunk) < frames:
+                outdata[len(chunk) :].fill(0)
+                end_ms = base_ms + len(chunk) * 1000 // self.sample_rate
+                self._finish_locked(end_ms, interrupted=False)
+            else:
+                self._position += frames
+
+    def _on_finished(self) -> None:
+        if self._stream is not None and self._lost is None:
+            self._lost = f"{self.device_name} stopped working (unplugged or busy)"

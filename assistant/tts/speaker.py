@@ -1,0 +1,200 @@
+"""The ``Speaker`` protocol, the real one (pyttsx3 + sounddevice) and a recording fake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..clock import Clock
+from ..events import SpeechFinished
+from .player import SoundDevicePlayer
+from .synth import Pyttsx3Synth
+
+__all__ = ["Speaker", "VoiceSpeaker", "RecordingSpeaker", "SpokenLine", "PROMPTS_TO_CACHE"]
+
+#: Short prompts said over and over; synthesised once, up front.
+PROMPTS_TO_CACHE: tuple[str, ...] = (
+    *[
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+    ],
+    "hold",
+    "relax",
+    "Hold.",
+    "Relax.",
+    "Is the leg pain better, worse or the same?",
+)
+
+
+class Speaker(Protocol):
+    """Says things without blocking; tells when each utterance really ended."""
+
+    def say(self, text: str, utterance_id: int, cacheable: bool = False) -> None:
+        """Start saying ``text`` now, cutting off anything still playing."""
+        ...
+
+    def stop(self) -> None:
+        """Barge-in: cut off the current utterance."""
+        ...
+
+    @property
+    def speaking(self) -> bool:
+        """True from ``say`` until the last sample has been heard (or it was cut off)."""
+        ...
+
+    def finished(self, now_ms: int) -> list[SpeechFinished]:
+        """Utterances that ended at or before ``now_ms``, each reported once."""
+        ...
+
+    def text_now(self) -> str:
+        """What is being said right now ('' when silent)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class VoiceSpeaker:
+    """pyttsx3 synthesises to samples; a sounddevice stream plays them."""
+
+    def __init__(self, synth: Pyttsx3Synth, player: SoundDevicePlayer) -> None:
+        self.synth = synth
+        self.player = player
+        self._pending: list[SpeechFinished] = []
+        self._speaking_id: int | None = None
+        self._text = ""
+        #: utterance id → clock time its first sample was heard (for the benchmark)
+        self.started_ms: dict[int, int] = {}
+
+    def say(self, text: str, utterance_id: int, cacheable: bool = False) -> None:
+        audio = self.synth.synthesize(text, cacheable=cacheable)
+        self._speaking_id = utterance_id
+        self._text = text
+        if self.player.lost is not None:
+            self._pending.append(SpeechFinished(utterance_id, 0, interrupted=True))
+            return
+        self.player.play(audio, utterance_id)
+
+    def check(self) -> str | None:
+        """A message if the output device went away, else ``None``."""
+        return self.player.lost
+
+    def reopen(self) -> None:
+        """Try the output device again (``AudioDeviceError`` if still gone)."""
+        self.player.close()
+        self.player.open()
+
+    def stop(self) -> None:
+        self.player.stop()
+
+    def _collect(self) -> None:
+        for event in self.player.events():
+            if event.kind == "started":
+                self.started_ms[event.utterance_id] = event.timestamp_ms
+            else:
+                self._pending.append(
+                    SpeechFinished(event.utterance_id, event.timestamp_ms, event.interrupted)
+                )
+
+    @property
+    def speaking(self) -> bool:
+        self._collect()
+        return self.player.busy or bool(self._pending)
+
+    def finished(self, now_ms: int) -> list[SpeechFinished]:
+        self._collect()
+        due = [f for f in self._pending if f.timestamp_ms <= now_ms]
+        self._pending = [f for f in self._pending if f.timestamp_ms > now_ms]
+        if not self.player.busy and not self._pending:
+            self._text = ""
+        return due
+
+    def text_now(self) -> str:
+        return self._text
+
+    def close(self) -> None:
+        self.player.close()
+        self.synth.close()
+
+
+@dataclass(frozen=True)
+class SpokenLine:
+    utterance_id: int
+    text: str
+    start_ms: int
+    cacheable: bool
+
+
+class RecordingSpeaker:
+    """A fake: records what was said; each line lasts as long as it would take to say
+    at ``rate_wpm`` on the injected clock."""
+
+    def __init__(self, clock: Clock, rate_wpm: int = 150) -> None:
+        self._clock = clock
+        self.rate_wpm = rate_wpm
+        self.lines: list[SpokenLine] = []
+        self.interrupted: list[int] = []
+        self._current: tuple[int, int] | None = None  # (utterance id, end ms)
+        self._pending: list[SpeechFinished] = []
+
+    def duration_ms(self, text: str) -> int:
+        words = max(1, len(text.split()))
+        return 200 + words * 60_000 // self.rate_wpm
+
+    @property
+    def said(self) -> list[str]:
+        return [line.text for line in self.lines]
+
+    def say(self, text: str, utterance_id: int, cacheable: bool = False) -> None:
+        now = self._clock.now_ms()
+        self._cut(now)
+        self.lines.append(SpokenLine(utterance_id, text, now, cacheable))
+        self._current = (utterance_id, now + self.duration_ms(text))
+
+    def _cut(self, now: int) -> None:
+        if self._current is not None and self._current[1] > now:
+            self._pending.append(SpeechFinished(self._current[0], now, interrupted=True))
+            self.interrupted.append(self._current[0])
+            self._current = None
+
+    def stop(self) -> None:
+        self._cut(self._clock.now_ms())
+
+    @property
+    def speaking(self) -> bool:
+        return self._current is not None or bool(self._pending)
+
+    def finished(self, now_ms: int) -> list[SpeechFinished]:
+        if self._current is not None and self._current[1] <= now_ms:
+            self._pending.append(SpeechFinished(self._current[0], self._current[1]))
+            self._current = None
+        due, self._pending = self._pending, []
+        return due
+
+    def text_now(self) -> str:
+        if self._current is None:
+            return ""
+        for line in reversed(self.lines):
+            if line.utterance_id == self._current[0]:
+                return line.text
+        return ""
+
+    def close(self) -> None:
+        pass
