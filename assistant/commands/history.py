@@ -10,22 +10,11 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ..journal import IN_PROGRESS, SessionRecord, open_journal
+from ..journal import IN_PROGRESS, OUTCOME_LABELS, SessionRecord, open_journal
 from ..paths import journal_file
 from ._common import Subparsers, add_command, console
 
 __all__ = ["register", "run", "OUTCOME_LABELS", "CSV_COLUMNS", "CONFIRM_WORD", "when"]
-
-#: What the outcome codes mean to a person.
-OUTCOME_LABELS: dict[str, str] = {
-    "completed": "completed",
-    "stopped_worse": "stopped: worse",
-    "stopped_by_user": "stopped by you",
-    "red_flag": "red flag",
-    "no_response": "no answer",
-    "interrupted": "interrupted",
-    IN_PROGRESS: "in progress",
-}
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id",

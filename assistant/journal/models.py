@@ -10,6 +10,7 @@ __all__ = [
     "INTERRUPTED",
     "IN_PROGRESS",
     "ANSWERS",
+    "OUTCOME_LABELS",
     "ExerciseRecord",
     "CommandRecord",
     "SessionRecord",
@@ -21,6 +22,16 @@ INTERRUPTED = "interrupted"
 #: Shown for a session whose process is still running.
 IN_PROGRESS = "in_progress"
 ANSWERS: tuple[str, ...] = ("better", "same", "worse")
+#: What the outcome codes mean to a person (history table, report).
+OUTCOME_LABELS: dict[str, str] = {
+    "completed": "completed",
+    "stopped_worse": "stopped: worse",
+    "stopped_by_user": "stopped by you",
+    "red_flag": "red flag",
+    "no_response": "no answer",
+    INTERRUPTED: "interrupted",
+    IN_PROGRESS: "in progress",
+}
 
 
 @dataclass(frozen=True)

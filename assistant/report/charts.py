@@ -1,0 +1,189 @@
+"""The report's charts, drawn with matplotlib as self-contained SVG documents.
+
+Each function returns SVG text (or ``None`` when there is nothing to draw).  Text
+is drawn as paths, so the charts look the same on any computer, with no fonts
+or anything else fetched from anywhere.  Only the object-oriented ``Figure`` API
+is used: no pyplot, no global backend state.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+import matplotlib
+import matplotlib.dates as mdates
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .data import NO_ANSWER, PainPoint
+
+__all__ = [
+    "COLOURS",
+    "OUTCOME_COLOURS",
+    "pain_chart",
+    "answers_chart",
+    "weekly_chart",
+    "outcomes_chart",
+]
+
+# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+COLOURS: dict[str, str] = {
+    "better": "#009E73",
+    "same": "#8C8C8C",
+    "worse": "#D55E00",
+    NO_ANSWER: "#D9D9D9",
+    "before": "#D55E00",
+    "after": "#0072B2",
+    "completed": "#009E73",
+    "early": "#E69F00",
+}
+OUTCOME_COLOURS: dict[str, str] = {
+    "completed": "#009E73",
+    "stopped_worse": "#D55E00",
+    "stopped_by_user": "#E69F00",
+    "red_flag": "#CC0000",
+    "no_response": "#8C8C8C",
+    "interrupted": "#56B4E9",
+    "in_progress": "#D9D9D9",
+}
+
+_RC: Any = {
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titleweight": "bold",
+    "axes.titlesize": 12,
+}
+
+
+def _svg(fig: Figure, salt: str) -> str:
+    """Render ``fig`` to SVG text; ``salt`` keeps element ids unique per chart."""
+    buf = io.StringIO()
+    rc: Any = {**_RC, "svg.hashsalt": salt}
+    with matplotlib.rc_context(rc):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def _figure(width_in: float, height_in: float) -> Figure:
+    with matplotlib.rc_context(_RC):
+        return Figure(figsize=(width_in, height_in), layout="constrained")
+
+
+def pain_chart(points: list[PainPoint]) -> str | None:
+    """Leg pain (0–10) before and after each session, over time."""
+    if not points:
+        return None
+    with matplotlib.rc_context(_RC):
+        fig = _figure(8, 3.6)
+        ax = fig.add_subplot()
+        for phase, marker in (("before", "o"), ("after", "s")):
+            xs = [p.when for p in points if getattr(p, phase) is not None]
+            ys = [getattr(p, phase) for p in points if getattr(p, phase) is not None]
+            if xs:
+                ax.plot(
+                    xs,  # type: ignore[arg-type]
+                    ys,
+                    marker=marker,
+                    linestyle="-",
+                    linewidth=2,
+                    markersize=7,
+                    color=COLOURS[phase],
+                    label=f"{phase} the session",
+                )
+        ax.set_ylim(-0.3, 10.3)
+        ax.set_yticks(range(0, 11, 2))
+        ax.set_ylabel("Leg pain (0 = none, 10 = worst)")
+        ax.grid(axis="y", alpha=0.3)
+        span = (points[-1].when - points[0].when).days
+        if span < 1:
+            # One day: pad it so a single session is not squashed against an edge.
+            ax.set_xlim(
+                float(mdates.date2num(points[0].when - timedelta(days=1))),  # type: ignore[no-untyped-call]
+                float(mdates.date2num(points[-1].when + timedelta(days=1))),  # type: ignore[no-untyped-call]
+            )
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=2)
+        return _svg(fig, "pain")
+
+
+def answers_chart(counts: dict[str, Counter[str]]) -> str | None:
+    """Better / same / worse answers per exercise, as stacked horizontal bars."""
+    if not counts:
+        return None
+    names = list(counts)
+    categories = ["better", "same", "worse", NO_ANSWER]
+    shown = [c for c in categories if any(counts[n][c] for n in names)]
+    with matplotlib.rc_context(_RC):
+        fig = _figure(8, 1.2 + 0.45 * len(names))
+        ax = fig.add_subplot()
+        left = [0] * len(names)
+        ys = list(range(len(names)))
+        for cat in shown:
+            widths = [counts[n][cat] for n in names]
+            bars = ax.barh(ys, widths, left=left, color=COLOURS[cat], label=cat, height=0.65)
+            labels = [str(w) if w else "" for w in widths]
+            ax.bar_label(bars, labels=labels, label_type="center", color="white", fontsize=10)
+            left = [a + b for a, b in zip(left, widths, strict=True)]
+        ax.set_yticks(ys, names)
+        ax.invert_yaxis()
+        ax.set_xlabel("Times the exercise was done")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(shown), frameon=False)
+        return _svg(fig, "answers")
+
+
+def weekly_chart(weeks: list[tuple[date, int, int]]) -> str | None:
+    """Sessions per week: completed, and ended early, stacked."""
+    if not weeks:
+        return None
+    with matplotlib.rc_context(_RC):
+        fig = _figure(8, 3.2)
+        ax = fig.add_subplot()
+        xs = list(range(len(weeks)))
+        done = [w[1] for w in weeks]
+        early = [w[2] for w in weeks]
+        ax.bar(xs, done, color=COLOURS["completed"], label="completed", width=0.7)
+        ax.bar(xs, early, bottom=done, color=COLOURS["early"], label="ended early", width=0.7)
+        step = max(1, len(weeks) // 12)
+        ax.set_xticks(xs[::step], [w[0].strftime("%d %b") for w in weeks][::step])
+        ax.set_xlabel("Week starting (Monday)")
+        ax.set_ylabel("Sessions")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(0, max(d + e for d, e in zip(done, early, strict=True)) + 0.5)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=2)
+        return _svg(fig, "weekly")
+
+
+def outcomes_chart(counts: Counter[str], labels: dict[str, str]) -> str | None:
+    """How sessions ended: one bar per outcome."""
+    if not counts:
+        return None
+    order = [o for o in OUTCOME_COLOURS if counts[o]] + sorted(
+        o for o in counts if o not in OUTCOME_COLOURS
+    )
+    with matplotlib.rc_context(_RC):
+        fig = _figure(8, 1.0 + 0.45 * len(order))
+        ax = fig.add_subplot()
+        ys = list(range(len(order)))
+        bars = ax.barh(
+            ys,
+            [counts[o] for o in order],
+            color=[OUTCOME_COLOURS.get(o, "#999999") for o in order],
+            height=0.65,
+        )
+        ax.bar_label(bars, padding=4)
+        ax.set_yticks(ys, [labels.get(o, o) for o in order])
+        ax.invert_yaxis()
+        ax.set_xlabel("Sessions")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(0, max(counts.values()) * 1.15 + 0.5)
+        return _svg(fig, "outcomes")
