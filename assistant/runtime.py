@@ -131,7 +131,6 @@ class Runtime:
         self._input_lost: str | None = None
         self._output_lost: str | None = None
         self._retry_at = 0
-        self._utterance = 1_000_000  # ids for the runtime's own announcements
         self._source_done = False
         self.journal_errors: list[str] = []
 
@@ -142,20 +141,14 @@ class Runtime:
             self._caption(who, text)
 
     def _announce(self, text: str) -> None:
-        """A message of the runtime's own (device lost/back): printed and, if possible, said."""
+        """A device message of the runtime's own: printed (the engine says its own words)."""
         self.caption("system", text)
-        if self._output_lost is None:
-            self._utterance += 1
-            with contextlib.suppress(AssistantError):
-                self.speaker.say(text, self._utterance)
 
     # ----------------------------------------------------------------- engine
 
     def deliver(self, event: Event) -> None:
         if self._observe is not None:
             self._observe("event", event, self.clock.now_ms())
-        if isinstance(event, SpeechFinished) and event.utterance_id > 1_000_000:
-            return  # the runtime's own announcement
         self.apply(self.engine.handle(event))
 
     def apply(self, actions: Iterable[Action]) -> None:
@@ -268,7 +261,7 @@ class Runtime:
         self._retry_at = self.clock.now_ms() + RETRY_MS
         with contextlib.suppress(Exception):
             self.source.stop()
-        self._announce(f"{message}. I have paused; I'll carry on when the microphone is back.")
+        self._announce(f"{message}. Paused; the session carries on when it is back.")
         self.deliver(DeviceLost(self.source.name, message))
 
     def _retry_input(self, now: int) -> None:
@@ -280,9 +273,8 @@ class Runtime:
         except AudioDeviceError:
             return
         self._input_lost = None
-        self._muted = not self._muted  # force a fresh recognizer state
-        self._set_muted(not self._muted)
-        self._announce("The microphone is back.")
+        self._set_muted(self._muted)  # a fresh recognizer state
+        self._announce(f"{self.source.name} is back.")
         self.deliver(DeviceRestored(self.source.name))
 
     def _check_output(self, now: int) -> None:
@@ -294,7 +286,7 @@ class Runtime:
             if message:
                 self._output_lost = message
                 self._retry_at = now + RETRY_MS
-                self.caption("system", f"{message}. Paused until the speaker is back.")
+                self._announce(f"{message}. Paused; the session carries on when it is back.")
                 self.deliver(DeviceLost("speaker", message))
             return
         if now < self._retry_at:
