@@ -100,14 +100,18 @@ def pain_chart(points: list[PainPoint]) -> str | None:
         ax.set_yticks(range(0, 11, 2))
         ax.set_ylabel("Leg pain (0 = none, 10 = worst)")
         ax.grid(axis="y", alpha=0.3)
-        span = (points[-1].when - points[0].when).days
-        if span < 1:
+        span_days = (points[-1].when - points[0].when).days
+        if span_days < 1:
             # One day: pad it so a single session is not squashed against an edge.
             ax.set_xlim(
                 float(mdates.date2num(points[0].when - timedelta(days=1))),  # type: ignore[no-untyped-call]
                 float(mdates.date2num(points[-1].when + timedelta(days=1))),  # type: ignore[no-untyped-call]
             )
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
+        if span_days <= 90:
+            # Whole days only, never the same date twice on the axis.
+            locator: Any = mdates.DayLocator(interval=max(1, -(-(span_days + 2) // 8)))  # type: ignore[no-untyped-call]
+        else:
+            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=2)
@@ -153,6 +157,8 @@ def weekly_chart(weeks: list[tuple[date, int, int]]) -> str | None:
         ax.bar(xs, done, color=COLOURS["completed"], label="completed", width=0.7)
         ax.bar(xs, early, bottom=done, color=COLOURS["early"], label="ended early", width=0.7)
         step = max(1, len(weeks) // 12)
+        centre, half = (len(weeks) - 1) / 2, max(len(weeks), 5) / 2
+        ax.set_xlim(centre - half, centre + half)  # a lone week is not one huge bar
         ax.set_xticks(xs[::step], [w[0].strftime("%d %b") for w in weeks][::step])
         ax.set_xlabel("Week starting (Monday)")
         ax.set_ylabel("Sessions")

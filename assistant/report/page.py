@@ -265,7 +265,7 @@ def build_report(sessions: list[SessionRecord], generated_at: datetime | None = 
     title = f"Back Coach progress report, {span}"
     body = [
         f"<h1>Back Coach progress report</h1>"
-        f'<p class="lead">Sessions from <b>{escape(span)}</b>: '
+        f'<p class="lead">Sessions {"on" if first == last else "from"} <b>{escape(span)}</b>: '
         f"{escape(_plural(len(sessions), 'session'))}.</p>"
         f'<p class="muted">Made {escape(_when(generated))} from the session journal on this '
         "computer.</p>",
