@@ -168,14 +168,18 @@ class Driver:
         return self.end
 
     def run_until_said(self, fragment: str, max_ms: int = 3_600_000) -> Spoken:
-        """Run until something containing ``fragment`` (case-insensitive) is said."""
-        start = len(self.said)
-        limit = self.clock.now_ms() + max_ms
+        """Run until an utterance containing ``fragment`` (case-insensitive) starts playing.
+
+        Only utterances that had not started playing when called count.
+        """
+        now = self.clock.now_ms()
+        start = sum(1 for spoken in self.said if spoken.at_ms <= now)
+        limit = now + max_ms
         while True:
+            now = self.clock.now_ms()
             for spoken in self.said[start:]:
-                if fragment.lower() in spoken.text.lower():
+                if fragment.lower() in spoken.text.lower() and spoken.at_ms <= now:
                     return spoken
-            start = len(self.said)
             if self.engine.finished or self._peek_time() > limit or not self.step():
                 raise DriverError(f"never said {fragment!r}; {self.tail()}")
 
@@ -239,9 +243,11 @@ class Driver:
     def exercises_started(self) -> list[str]:
         return [str(entry.data["exercise"]) for entry in self.logs_of("exercise_started")]
 
-    def said_at(self, fragment: str, since: int = 0) -> int:
-        """When the engine asked to say the first utterance containing ``fragment``."""
+    def said_at(self, fragment: str, since: int = 0, *, exact: bool = False) -> int:
+        """When the engine asked to say the first utterance containing (``exact``: being)
+        ``fragment``, case-insensitive."""
         for spoken in self.said[since:]:
-            if fragment.lower() in spoken.text.lower():
+            text, wanted = spoken.text.lower(), fragment.lower()
+            if text == wanted or (not exact and wanted in text):
                 return spoken.emitted_ms
         raise DriverError(f"never said {fragment!r}")
