@@ -148,6 +148,8 @@ class Exercise(_Model):
                 else f"{self.hold_s} s hold"
             )
             parts.append(hold)
+        if self.extend_while_better:
+            parts.append("held longer while it keeps helping")
         if self.sets > 1:
             parts.append(f"{self.sets} sets")
         if self.sides == "each":

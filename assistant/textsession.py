@@ -1,0 +1,311 @@
+"""``backcoach run --text``: a whole session in the terminal, on the real clock.
+
+The coach's words are printed; the answers are typed, with the same words one
+would say (``better``, ``about the same``, ``pause``, ``that hurts``...), and
+are understood by the same matcher as speech.  ``--fast`` makes the clock run
+:data:`FAST_FACTOR` times faster while the coach is counting or talking (not
+while it waits for an answer), to try a routine in a minute or two.
+
+When the input is not a terminal (a pipe or a file), each line answers the next
+question, so ``printf 'no\\nno\\nno\\nskip\\nbetter\\n' | backcoach run --text``
+runs a scripted session.  End of input or Ctrl-C ends the session cleanly.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, TextIO
+
+from .config import Settings
+from .dialog.engine import Engine
+from .dialog.routine import Routine, load_routines
+from .errors import JournalError
+from .events import (
+    Action,
+    CancelTimer,
+    End,
+    Event,
+    Heard,
+    Interrupted,
+    Listen,
+    LogEntry,
+    NotUnderstood,
+    Say,
+    SpeechFinished,
+    StartTimer,
+    TimerFired,
+)
+
+__all__ = ["run_text", "TextSession", "ScaledClock", "FAST_FACTOR"]
+
+#: How much faster the clock runs with ``--fast`` while the coach counts or talks.
+FAST_FACTOR = 15.0
+
+#: Exit code after Ctrl-C.
+INTERRUPTED_EXIT = 130
+
+Matcher = Callable[[str, str], Heard | NotUnderstood]
+
+
+class _Recorder(Protocol):
+    def record(self, entry: LogEntry) -> None: ...
+
+
+class ScaledClock:
+    """Monotonic time that can run faster for a while: ``now_ms`` never jumps back."""
+
+    def __init__(self, rate: float = 1.0, source: Callable[[], float] = time.monotonic) -> None:
+        self._source = source
+        self._rate = rate
+        self._base_real = source()
+        self._base_ms = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    def set_rate(self, rate: float) -> None:
+        if rate != self._rate:
+            self._base_ms = self._exact_ms()
+            self._base_real = self._source()
+            self._rate = rate
+
+    def _exact_ms(self) -> float:
+        return self._base_ms + (self._source() - self._base_real) * 1000 * self._rate
+
+    def now_ms(self) -> int:
+        return int(self._exact_ms())
+
+    def seconds_until(self, deadline_ms: int) -> float:
+        """Real seconds until the clock shows ``deadline_ms`` at the current rate."""
+        return max(0.0, (deadline_ms - self._exact_ms()) / 1000 / self._rate)
+
+
+def _default_matcher() -> Matcher:
+    from .asr.matcher import match_intent
+
+    def match(text: str, context: str) -> Heard | NotUnderstood:
+        return match_intent(text, context)
+
+    return match
+
+
+_EOF = object()
+
+
+class TextSession:
+    """Drives an :class:`Engine` from typed lines and prints what the coach says."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: ScaledClock,
+        *,
+        lines: Iterable[str],
+        out: TextIO,
+        interactive: bool,
+        fast: bool = False,
+        fast_factor: float = FAST_FACTOR,
+        matcher: Matcher | None = None,
+        journal: _Recorder | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.out = out
+        self.interactive = interactive
+        self.fast = fast
+        self.fast_factor = fast_factor
+        self.match = matcher or _default_matcher()
+        self.journal = journal
+        self.end: End | None = None
+        self._timers: dict[str, int] = {}
+        self._events: deque[Event] = deque()
+        self._typed: queue.Queue[object] = queue.Queue()
+        self._held: deque[str] = deque()
+        self._eof = False
+        reader = threading.Thread(target=self._read, args=(lines,), daemon=True)
+        reader.start()
+
+    def _read(self, lines: Iterable[str]) -> None:
+        try:
+            for line in lines:
+                self._typed.put(line)
+        except (OSError, ValueError):
+            pass
+        self._typed.put(_EOF)
+
+    # ------------------------------------------------------------ output
+
+    def _print(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _apply(self, actions: Iterable[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Say):
+                self._print(f"Coach: {action.text}")
+                self._events.append(SpeechFinished(action.utterance_id, self.clock.now_ms()))
+            elif isinstance(action, StartTimer):
+                self._timers[action.name] = action.deadline_ms
+            elif isinstance(action, CancelTimer):
+                self._timers.pop(action.name, None)
+            elif isinstance(action, LogEntry):
+                self._record(action)
+            elif isinstance(action, End):
+                self.end = action
+            elif (
+                isinstance(action, Listen)
+                and action.context not in (None, "command")
+                and self.interactive
+            ):
+                self._print(f"  (type your answer: {_HINTS.get(action.context, '')})")
+
+    def _record(self, entry: LogEntry) -> None:
+        if self.journal is None:
+            return
+        try:
+            self.journal.record(entry)
+        except JournalError as exc:
+            self._print(f"(journal: {exc}; the session goes on without it)")
+            self.journal = None
+
+    def _send(self, event: Event) -> None:
+        self._apply(self.engine.handle(event))
+
+    # -------------------------------------------------------------- loop
+
+    def run(self) -> int:
+        """Run the whole session; return the exit code."""
+        try:
+            self._apply(self.engine.start())
+            while not self.engine.finished:
+                self._turn()
+        except KeyboardInterrupt:
+            self._print("")
+            self._print("Interrupted: ending the session.")
+            if not self.engine.finished:
+                self._send(Interrupted())
+            return INTERRUPTED_EXIT
+        return 0
+
+    def _turn(self) -> None:
+        if self._events:
+            self._send(self._events.popleft())
+            return
+        self._fire_due_timers()
+        if self.engine.finished:
+            return
+        if self.fast:
+            self.clock.set_rate(1.0 if self.engine.awaiting_answer else self.fast_factor)
+        if not self.interactive and self._held and self.engine.awaiting_answer:
+            self._answer(self._held.popleft())
+            return
+        if self._eof and not self._held and (self.engine.awaiting_answer or self.interactive):
+            self._print("End of input: ending the session.")
+            self._send(Interrupted())
+            return
+        deadline = min(self._timers.values(), default=None)
+        wait = self.clock.seconds_until(deadline) if deadline is not None else 1.0
+        try:
+            item = self._typed.get(timeout=min(wait, 1.0))
+        except queue.Empty:
+            return
+        if item is _EOF:
+            self._eof = True
+        elif isinstance(item, str) and item.strip():
+            if self.interactive:
+                self._answer(item)
+            else:
+                self._held.append(item)
+
+    def _fire_due_timers(self) -> None:
+        now = self.clock.now_ms()
+        for name, deadline in sorted(self._timers.items(), key=lambda item: item[1]):
+            if deadline <= now and name in self._timers:
+                del self._timers[name]
+                self._send(TimerFired(name, deadline))
+                while self._events:
+                    self._send(self._events.popleft())
+
+    def _answer(self, line: str) -> None:
+        text = line.strip()
+        if not self.interactive:
+            self._print(f"You: {text}")
+        context = self.engine.listening_context or "command"
+        self._send(self.match(text, context))
+
+
+_HINTS: Mapping[str, str] = {
+    "symptom": "better, worse or same",
+    "yes-no": "yes or no",
+    "side": "left or right",
+    "number": "0 to 10, or skip",
+    "routine": "extension, flexion, stenosis or stretches",
+}
+
+
+def _open_journal(out: TextIO) -> Any:
+    try:
+        from .journal import open_journal
+    except ImportError:  # pragma: no cover - the journal ships with the package
+        return None
+    try:
+        return open_journal()
+    except JournalError as exc:
+        out.write(f"(journal: {exc}; this session will not be saved)\n")
+        return None
+
+
+def run_text(
+    settings: Settings,
+    fast: bool,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    routines: Mapping[str, Routine] | None = None,
+    journal: bool = True,
+    rate: float | None = None,
+) -> int:
+    """A full session in the terminal; returns the exit code (0, or 130 after Ctrl-C).
+
+    ``rate`` overrides the clock speed while the coach counts (tests use a large one).
+    """
+    stdin = stdin if stdin is not None else sys.stdin
+    out = stdout if stdout is not None else sys.stdout
+    routines = routines if routines is not None else load_routines()
+    routine_id = None if settings.routine == "ask" else settings.routine
+    clock = ScaledClock()
+    engine = Engine(routines, clock, routine_id=routine_id, recognizer="text")
+    interactive = stdin.isatty()
+    if interactive:
+        out.write(
+            "Back Coach (text mode). Type your answers as you would say them; "
+            "type 'help' at any time. Ctrl-C ends the session.\n"
+        )
+    store = _open_journal(out) if journal else None
+    session = TextSession(
+        engine,
+        clock,
+        lines=iter(stdin.readline, ""),
+        out=out,
+        interactive=interactive,
+        fast=fast or rate is not None,
+        fast_factor=rate if rate is not None else FAST_FACTOR,
+        journal=store,
+    )
+    try:
+        code = session.run()
+    finally:
+        if store is not None:
+            try:
+                store.close(interrupted=session.end is None)
+            except JournalError as exc:
+                out.write(f"(journal: {exc})\n")
+    if session.end is not None:
+        out.write(f"Session ended: {session.end.outcome.replace('_', ' ')}.\n")
+    return code
