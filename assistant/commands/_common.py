@@ -13,7 +13,7 @@ __all__ = ["Subparsers", "console", "err_console", "not_available", "add_command
 Subparsers = Any  # argparse._SubParsersAction is private; typed loosely on purpose
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def add_command(
