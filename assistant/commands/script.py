@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from ..errors import AssistantError
 from ..scenario.model import ENGINES
 from ._common import Subparsers, add_command, console, err_console
@@ -23,7 +25,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..scenario.loader import load_scenario
     from ..scenario.runner import Runner
 
-    runner = Runner(engine=args.engine, vosk_model=args.vosk_model)
+    runner = Runner(engine=args.engine, vosk_model=args.vosk_model, cache=not args.no_cache)
     reports: list[dict[str, Any]] = []
     failed = 0
     for path in args.files:
@@ -43,12 +45,15 @@ def _run(args: argparse.Namespace) -> int:
         if args.json:
             continue
         status = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
-        console.print(
-            f"{status} {result.name}  ({result.engine}; {', '.join(result.exercises) or '-'}; "
+        summary = (
+            f"{result.name}  ({result.engine}; {', '.join(result.exercises) or '-'}; "
             f"{result.outcome}; {result.virtual_ms / 60000:.1f} min in {result.wall_s:.1f} s)"
         )
+        console.print(f"{status} {escape(summary)}", soft_wrap=True)
+        if args.transcript:
+            console.print(result.render_transcript(), markup=False, soft_wrap=True)
         if not result.passed:
-            console.print(result.render_failures(), markup=False)
+            console.print(result.render_failures(), markup=False, soft_wrap=True)
     if args.json:
         print(json.dumps(reports, indent=2))
     else:
@@ -66,8 +71,17 @@ def register(subparsers: Subparsers, summary: str) -> None:
         help="print, per scenario, passed, exercises, outcome, failures and the transcript",
     )
     parser.add_argument(
+        "--transcript", action="store_true", help="print the whole transcript of each scenario"
+    )
+    parser.add_argument(
         "--engine",
         choices=ENGINES,
         help="recognizer for every scenario (overrides the scenario's engine:)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="decode every reply live (by default a reply already decoded in the same "
+        "context is replayed)",
     )
     parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")

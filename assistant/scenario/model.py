@@ -100,7 +100,7 @@ class Scenario(_Strict):
     #: and the espeak-ng voice and rate used to speak ``say:`` turns.
     description: str | None = None
     side: str | None = None
-    voice: str = "en-us"
+    voice: str = "en-us+klatt2"
     rate_wpm: int = Field(default=150, ge=80, le=400)
     #: Extension: give up (and fail) when the session runs longer than this.
     max_minutes: float = Field(default=90, gt=0, le=600)

@@ -23,21 +23,26 @@ class TranscriptEntry:
     text: str
     intent: str | None = None
     context: str | None = None
+    #: What the recognizer returned, e.g. ``better ('a bit better', 0.93)``.
+    recognised: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "time_s": round(self.time_ms / 1000, 3),
             "who": self.who,
             "text": self.text,
             "intent": self.intent,
-            "context": self.context,
         }
+        if self.who == "user":
+            data["context"] = self.context
+            data["recognised"] = self.recognised
+        return data
 
     def render(self) -> str:
         line = f"{format_time(self.time_ms):>8}  {self.who:<5}  {self.text}"
         if self.who == "user":
-            where = f" in {self.context}" if self.context else ""
-            line += f"   -> {self.intent or '(nothing)'}{where}"
+            where = f" [{self.context}]" if self.context else ""
+            line += f"  -> {self.recognised or self.intent or '(pending)'}{where}"
         return line
 
 
@@ -79,6 +84,9 @@ class ScenarioResult:
             "wall_s": round(self.wall_s, 3),
             "transcript": [entry.to_json() for entry in self.transcript],
         }
+
+    def render_transcript(self) -> str:
+        return "\n".join("    " + entry.render() for entry in self.transcript)
 
     def render_failures(self, context_lines: int = 6) -> str:
         """Each failure, with the transcript around where it happened."""

@@ -1,57 +1,58 @@
-"""Play a scenario through the recognizer and the real engine on a virtual clock."""
+"""Play a scenario through a real recognizer and the real engine on a virtual clock.
+
+The engine is driven by :class:`assistant.dialog.driver.Driver` (the same driver
+the engine's own tests use): it "speaks" each ``Say`` for a time that grows with
+its length, delivers ``SpeechFinished`` and runs timers on a
+:class:`~assistant.clock.VirtualClock`.  This module plays the user:
+
+* when the engine waits for an answer (a question is open, or it is paused) and
+  its speech is done, the next turn is given if it fits, else the ``defaults``
+  reply for the context, else the run fails with "unexpected question";
+* a ``during`` turn is spoken right after the coach finishes saying its
+  ``after`` text while that exercise runs;
+* a reply is audio streamed in 20 ms chunks through the recognizer's ``accept``
+  while the virtual clock moves with it, so the endpointer decides when the
+  utterance ended and timers due meanwhile fire in order; with ``engine: text``
+  the ``say:`` text goes through the intent matcher instead.
+"""
 
 from __future__ import annotations
 
-import heapq
-import importlib
+import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
 from ..clock import VirtualClock
 from ..errors import ScenarioError
-from ..events import (
-    CancelTimer,
-    End,
-    Event,
-    Heard,
-    Listen,
-    LogEntry,
-    NotUnderstood,
-    Say,
-    Silence,
-    SpeechFinished,
-    StartTimer,
-    TimerFired,
-)
+from ..events import Heard, NotUnderstood
+from .audio import REACTION_MS, SAMPLE_RATE, Reply, ReplyAudio
 from .checks import check_expectations
-from .listen import REACTION_MS, AudioEars, Ears, Reply, TextEars
 from .loader import LoadedScenario, resolve_wav, routine_catalog
 from .model import Turn
 from .result import Failure, ScenarioResult, TranscriptEntry
 
-__all__ = ["Runner", "run_scenario", "DEFAULT_ENGINE", "SILENCE_AFTER_LAST_TURN_MS"]
+__all__ = ["Runner", "DecodeCache", "run_scenario", "DEFAULT_ENGINE", "AUDIO_ENGINE_FOR_WAV"]
 
 DEFAULT_ENGINE = "pocketsphinx"
-#: After the last turn the user says nothing: each wait is this long.
-SILENCE_AFTER_LAST_TURN_MS = 10_000
-#: Coach speech takes this long per word (about 150 words a minute), plus a pause.
-_MS_PER_WORD = 400
-_SPEECH_PAD_MS = 300
-
-
-def speech_ms(text: str) -> int:
-    return len(text.split()) * _MS_PER_WORD + _SPEECH_PAD_MS
+#: ``wav:`` turns are always decoded from audio; with ``engine: text`` by this one.
+AUDIO_ENGINE_FOR_WAV = "pocketsphinx"
+_CHUNK = 320  # 20 ms of 16 kHz audio
+_CHUNK_MS = _CHUNK * 1000 // SAMPLE_RATE
 
 
 class Runner:
-    """Runs scenarios; keeps recognizers (and their audio caches) between runs."""
+    """Runs scenarios; keeps routines, recognizers and synthesised audio between runs."""
 
-    def __init__(self, engine: str | None = None, vosk_model: Path | None = None) -> None:
+    def __init__(
+        self, engine: str | None = None, vosk_model: Path | None = None, *, cache: bool = True
+    ) -> None:
         self.engine_override = engine
         self.vosk_model = vosk_model
-        self._ears: dict[str, Ears] = {}
+        self.audio = ReplyAudio()
+        self.decode_cache = DecodeCache(enabled=cache)
+        self._recognizers: dict[str, Any] = {}
         self._routines: Any = None
 
     @property
@@ -66,20 +67,19 @@ class Runner:
     def catalog(self) -> dict[str, tuple[str, ...]]:
         return routine_catalog()
 
-    def ears(self, engine: str) -> Ears:
-        if engine not in self._ears:
-            if engine == "text":
-                audio = self._ears.get(DEFAULT_ENGINE)
-                self._ears[engine] = TextEars(audio if isinstance(audio, AudioEars) else None)
-            else:
-                self._ears[engine] = AudioEars(engine, self.vosk_model)
-        return self._ears[engine]
+    def recognizer(self, engine: str) -> Any:
+        if engine not in self._recognizers:
+            from ..asr.base import create_recognizer
+
+            self._recognizers[engine] = create_recognizer(engine, vosk_model=self.vosk_model)
+        return self._recognizers[engine]
+
+    def engine_for(self, loaded: LoadedScenario) -> str:
+        return self.engine_override or loaded.scenario.engine or DEFAULT_ENGINE
 
     def run(self, loaded: LoadedScenario) -> ScenarioResult:
-        engine = self.engine_override or loaded.scenario.engine or DEFAULT_ENGINE
         started = time.perf_counter()
-        session = _Session(loaded, self.ears(engine), self.routines)
-        result = session.run()
+        result = _Session(self, loaded, self.engine_for(loaded)).run()
         result.wall_s = time.perf_counter() - started
         return result
 
@@ -92,76 +92,81 @@ class _Stop(Exception):
     """The run cannot go on (unexpected question, time limit); the failure is recorded."""
 
 
-@dataclass(order=True)
-class _Due:
-    time_ms: int
-    seq: int
-    event: Any = field(compare=False)
-    timer: str | None = field(default=None, compare=False)
-    text: str | None = field(default=None, compare=False)
-
-
 class _Session:
-    def __init__(self, loaded: LoadedScenario, ears: Ears, routines: Any) -> None:
-        engine_module = importlib.import_module("assistant.dialog.engine")
+    def __init__(self, runner: Runner, loaded: LoadedScenario, engine_name: str) -> None:
+        from ..dialog.driver import Driver
+        from ..dialog.engine import Engine
+
+        self.runner = runner
         self.loaded = loaded
         self.scenario = loaded.scenario
-        self.ears = ears
+        self.engine_name = engine_name
         self.clock = VirtualClock()
-        self.engine = engine_module.Engine(
-            routines,
+        self.engine = Engine(
+            runner.routines,
             self.clock,
             routine_id=self.scenario.routine,
             start_at=self.scenario.start,
             side=self.scenario.side,
+            recognizer=engine_name,
         )
-        self.result = ScenarioResult(
-            name=loaded.name, source=loaded.source, engine=getattr(ears, "name", "?")
-        )
+        self.driver = Driver(self.engine, self.clock)
+        self.result = ScenarioResult(name=loaded.name, source=loaded.source, engine=engine_name)
         self.started_at: list[int] = []
         self.current_exercise: str | None = None
-        self.listening: str | None = None
-        self.queue: list[_Due] = []
-        self.timers: dict[str, int] = {}  # name -> seq of the live timer
-        self.seq = 0
         self.turn = 0
         self.said_since_reply: list[str] = []
-        self.speaking_until = 0
+        self.synced_said = 0
+        self.synced_logs = 0
+        self.finished_said = 0
+        self.hearing = False  # a reply is being fed: ``during`` turns wait for it
         self.limit_ms = int(self.scenario.max_minutes * 60_000)
 
     # ---------------------------------------------------------------- loop
 
     def run(self) -> ScenarioResult:
         try:
-            self.apply(self.engine.start())
-            while self.result.outcome is None:
-                if self.clock.now_ms() > self.limit_ms:
-                    self.stop(
-                        f"the session ran past max_minutes ({self.scenario.max_minutes:g} min) "
-                        "without ending"
-                    )
-                if self.queue:
-                    self.step()
-                else:
-                    self.answer()
+            self.driver.start()
+            self.sync()
+            while not self.engine.finished:
+                self.check_time()
+                if self.waiting() and self.answer():
+                    continue
+                if not self.driver.step():
+                    self.stop("the assistant stopped: nothing is said, timed or asked")
+                self.sync()
         except _Stop:
             pass
-        if self.turn < len(self.scenario.turns) and self.result.outcome is not None:
-            left = self.scenario.turns[self.turn :]
-            self.fail(
-                f"the session ended before turn {self.turn + 1} of {len(self.scenario.turns)} "
-                f"was given ({', '.join(t.describe() for t in left)})"
-            )
-        self.result.virtual_ms = self.clock.now_ms()
-        self.result.failures[:0] = check_expectations(
-            self.scenario.expect,
-            exercises=self.result.exercises,
-            exercise_started_at=self.started_at,
-            outcome=self.result.outcome,
-            heard=self.result.heard,
-            transcript=self.result.transcript,
-        )
+        self.finish()
         return self.result
+
+    def finish(self) -> None:
+        result = self.result
+        if self.driver.end is not None:
+            result.outcome = self.driver.end.outcome
+        turns = self.scenario.turns
+        if self.turn < len(turns) and self.engine.finished:
+            left = ", ".join(turn.describe() for turn in turns[self.turn :])
+            self.fail(
+                f"the session ended before turn {self.turn + 1} of {len(turns)} was given "
+                f"(not given: {left})"
+            )
+        result.virtual_ms = self.clock.now_ms()
+        result.failures[:0] = check_expectations(
+            self.scenario.expect,
+            exercises=result.exercises,
+            exercise_started_at=self.started_at,
+            outcome=result.outcome,
+            heard=result.heard,
+            transcript=result.transcript,
+        )
+
+    def check_time(self) -> None:
+        if self.clock.now_ms() > self.limit_ms:
+            self.stop(
+                f"the session was still running after max_minutes "
+                f"({self.scenario.max_minutes:g} min of virtual time)"
+            )
 
     def fail(self, message: str) -> None:
         self.result.failures.append(Failure(message, len(self.result.transcript) - 1))
@@ -170,64 +175,54 @@ class _Session:
         self.fail(message)
         raise _Stop
 
-    def schedule(
-        self, time_ms: int, event: Event, timer: str | None = None, text: str | None = None
-    ) -> int:
-        self.seq += 1
-        heapq.heappush(self.queue, _Due(time_ms, self.seq, event, timer, text))
-        return self.seq
+    def waiting(self) -> bool:
+        """The engine has asked something (or is paused) and has finished talking."""
+        engine = self.engine
+        if not (engine.awaiting_answer or engine.paused) or engine.finished:
+            return False
+        return not self.driver._speech_pending()
 
-    def step(self) -> None:
-        due = heapq.heappop(self.queue)
-        if due.timer is not None and self.timers.get(due.timer) != due.seq:
-            return  # cancelled or restarted
-        if due.timer is not None:
-            del self.timers[due.timer]
-        self.clock.set(max(due.time_ms, self.clock.now_ms()))
-        self.deliver(due.event)
-        if due.text is not None:
-            self.maybe_interject(due.text)
+    # ------------------------------------------------------- transcript
 
-    def deliver(self, event: Event) -> None:
-        self.apply(self.engine.handle(event))
+    def sync(self) -> None:
+        """Copy what the coach said and logged since last time; speak due ``during`` turns."""
+        driver = self.driver
+        for spoken in driver.said[self.synced_said :]:
+            self.result.transcript.append(TranscriptEntry(spoken.at_ms, "coach", spoken.text))
+            self.said_since_reply.append(spoken.text)
+        self.synced_said = len(driver.said)
+        for entry in driver.logs[self.synced_logs :]:
+            if entry.kind == "exercise_started":
+                exercise = str(entry.data.get("exercise"))
+                self.result.exercises.append(exercise)
+                self.started_at.append(len(self.result.transcript) - 1)
+                self.current_exercise = exercise
+            elif entry.kind == "exercise_finished":
+                self.current_exercise = None
+        self.synced_logs = len(driver.logs)
+        self.interject_if_due()
 
-    # ------------------------------------------------------------- actions
-
-    def apply(self, actions: list[Any]) -> None:
-        for action in actions:
-            now = self.clock.now_ms()
-            if isinstance(action, Say):
-                self.result.transcript.append(TranscriptEntry(now, "coach", action.text))
-                self.said_since_reply.append(action.text)
-                start = max(now, self.speaking_until)
-                self.speaking_until = start + speech_ms(action.text)
-                self.schedule(
-                    self.speaking_until,
-                    SpeechFinished(action.utterance_id, self.speaking_until),
-                    text=action.text,
-                )
-            elif isinstance(action, Listen):
-                self.listening = action.context
-            elif isinstance(action, StartTimer):
-                seq = self.schedule(
-                    action.deadline_ms, TimerFired(action.name, action.deadline_ms), action.name
-                )
-                self.timers[action.name] = seq
-            elif isinstance(action, CancelTimer):
-                self.timers.pop(action.name, None)
-            elif isinstance(action, LogEntry):
-                self.log(action)
-            elif isinstance(action, End):
-                self.result.outcome = action.outcome
-
-    def log(self, entry: LogEntry) -> None:
-        if entry.kind == "exercise_started":
-            exercise = str(entry.data.get("exercise"))
-            self.result.exercises.append(exercise)
-            self.started_at.append(len(self.result.transcript))
-            self.current_exercise = exercise
-        elif entry.kind == "exercise_finished":
-            self.current_exercise = None
+    def interject_if_due(self) -> None:
+        """A ``during`` turn is spoken when the coach has finished saying its ``after`` text."""
+        if self.hearing:
+            return
+        now = self.clock.now_ms()
+        said = self.driver.said
+        while self.finished_said < len(said):
+            spoken = said[self.finished_said]
+            if spoken.at_ms + self.driver.speech_time(spoken.text) > now:
+                return
+            self.finished_said += 1
+            turn = self.next_turn()
+            if turn is None or turn.during is None or turn.during != self.current_exercise:
+                continue
+            if turn.after is not None and turn.after.lower() not in spoken.text.lower():
+                continue
+            if self.engine.finished:
+                return
+            self.turn += 1
+            self.give(self.reply_for(turn), self.engine.listening_context or "command")
+            return
 
     # ------------------------------------------------------------- replies
 
@@ -240,7 +235,10 @@ class _Session:
             return False
         if turn.context is not None and turn.context != context:
             return False
-        return turn.after is None or _contains(self.said_since_reply, turn.after)
+        if turn.after is None:
+            return True
+        needle = turn.after.lower()
+        return any(needle in text.lower() for text in self.said_since_reply)
 
     def reply_for(self, turn: Turn) -> Reply:
         scenario = self.scenario
@@ -252,79 +250,204 @@ class _Session:
             path = resolve_wav(turn.wav, self.loaded.base_dir)
             if path is None:  # checked by the loader; the file went away since
                 raise ScenarioError(f"{self.loaded.source}: missing recording '{turn.wav}'")
-            return Reply(wav=path)
+            words = self.runner.audio.transcript_of(path)
+            label = f"{words} [{turn.wav}]" if words else f"[{turn.wav}]"
+            return Reply(wav=path, label=label)
         return Reply(silence_ms=int((turn.silence_s or 0) * 1000))
 
-    def answer(self) -> None:
-        """Nothing is scheduled: the engine waits for the user."""
-        context = self.listening
+    def answer(self) -> bool:
+        """The engine waits for the user: give a reply.  False: let the silence go on."""
+        context = self.engine.listening_context
         if context is None:
-            self.stop("the assistant stopped: it is neither talking, timing nor listening")
+            self.stop("the assistant waits for an answer but listens for nothing")
         turn = self.next_turn()
         if turn is not None and self.fits(turn, context):
             self.turn += 1
-            reply = self.reply_for(turn)
-        elif context in self.scenario.defaults:
+            self.give(self.reply_for(turn), context)
+            return True
+        if context in self.scenario.defaults:
             reply = Reply(
                 text=self.scenario.defaults[context],
                 voice=self.scenario.voice,
                 rate_wpm=self.scenario.rate_wpm,
             )
-        elif turn is None:
-            reply = Reply(silence_ms=SILENCE_AFTER_LAST_TURN_MS)
-        else:
-            prompt = self.said_since_reply[-1] if self.said_since_reply else "(nothing said)"
-            self.stop(
-                f"unexpected question in context '{context}': \"{prompt}\" "
-                f"(the next turn is {turn.describe()}"
-                + (f" for context '{turn.context}'" if turn.context else "")
-                + (f' after "{turn.after}"' if turn.after else "")
-                + (f" during {turn.during}" if turn.during else "")
-                + f", and defaults have no '{context}')"
-            )
-        self.give(reply, context, REACTION_MS if reply.silence_ms == 0 else 0)
+            self.give(reply, context)
+            return True
+        if turn is None:
+            return False  # after the last turn: silence, the engine's timers run
+        prompt = next(
+            (text for text in reversed(self.said_since_reply) if text.strip()), "(nothing said)"
+        )
+        waits = "is paused" if self.engine.paused else "asks"
+        conditions = [
+            f"context '{turn.context}'" if turn.context else "",
+            f'after "{turn.after}"' if turn.after else "",
+            f"during {turn.during}" if turn.during else "",
+        ]
+        wanted = ", ".join(c for c in conditions if c) or "no condition"
+        self.stop(
+            f"unexpected question: the assistant {waits} in context '{context}' "
+            f'("{prompt}"), but the next turn ({turn.describe()}) wants {wanted} and '
+            f"defaults have no '{context}'"
+        )
 
-    def give(self, reply: Reply, context: str, delay_ms: int) -> None:
-        start = self.clock.now_ms() + delay_ms
-        hearing = self.ears.hear(reply, context, start)
-        end = start + hearing.duration_ms
-        # Timers that fall due while the user talks fire first.
-        while self.queue and self.queue[0].time_ms <= end:
-            self.step()
-        self.clock.set(max(end, self.clock.now_ms()))
+    # ------------------------------------------------------------- hearing
+
+    def give(self, reply: Reply, context: str) -> None:
+        """The user replies: the reply's audio (or text) reaches the engine in time."""
         self.said_since_reply = []
-        event = hearing.event
-        if event is None:
-            intent = "silence"
-            delivered: Event = Silence(hearing.duration_ms)
-        elif isinstance(event, Heard):
-            intent = event.intent
-            delivered = event
-        else:
-            intent = "not_understood"
-            delivered = event
-        self.result.heard.append(intent)
-        shown = (
-            intent
-            if not isinstance(event, Heard | NotUnderstood) or not event.text
-            else (f"{intent} ('{event.text}')")
-        )
+        index = len(self.result.transcript)
+        start = self.clock.now_ms()
         self.result.transcript.append(
-            TranscriptEntry(start, "user", reply.describe(), shown, context)
+            TranscriptEntry(start, "user", reply.describe(), None, context)
         )
-        self.deliver(delivered)
+        use_text = self.engine_name == "text" and reply.wav is None
+        self.hearing = True
+        try:
+            results = (
+                self.hear_text(reply, context) if use_text else self.hear_audio(reply, context)
+            )
+        finally:
+            self.hearing = False
+        intents = [_intent_of(r) for r in results] or ["silence"]
+        self.result.heard.extend(intents)
+        shown = ", ".join(_show(r) for r in results) or "nothing heard"
+        self.result.transcript[index] = TranscriptEntry(
+            start, "user", reply.describe(), ", ".join(intents), context, shown
+        )
 
-    def maybe_interject(self, finished: str) -> None:
-        """A ``during`` turn is spoken right after its ``after`` text, while its exercise runs."""
-        turn = self.next_turn()
-        if turn is None or turn.during is None or turn.during != self.current_exercise:
-            return
-        if turn.after is not None and not _contains([finished], turn.after):
-            return
-        self.turn += 1
-        self.give(self.reply_for(turn), self.listening or "command", 0)
+    def deliver(self, result: Heard | NotUnderstood) -> None:
+        self.driver.send(result)
+        self.sync()
+
+    def hear_text(self, reply: Reply, context: str) -> list[Heard | NotUnderstood]:
+        from ..asr.matcher import match_intent
+
+        if reply.text is None:
+            self.driver.advance(reply.silence_ms)
+            self.sync()
+            return []
+        duration = REACTION_MS + len(reply.text.split()) * 60_000 // reply.rate_wpm
+        start = self.clock.now_ms()
+        self.driver.advance(duration)
+        self.sync()
+        result = match_intent(reply.text, context, start_ms=start, end_ms=start + duration)
+        if not self.engine.finished:
+            self.deliver(result)
+        return [result]
+
+    def hear_audio(self, reply: Reply, context: str) -> list[Heard | NotUnderstood]:
+        """Stream the reply's audio through the recognizer while the clock moves with it.
+
+        The reply ends with the first utterance the recognizer reports (the coach
+        answers it; the microphone is muted while the coach talks), or with the
+        audio.  A speech reply decoded before in the same context is replayed from
+        the runner's cache, chunk by chunk on the same timeline; see ``DecodeCache``.
+        """
+        engine = AUDIO_ENGINE_FOR_WAV if self.engine_name == "text" else self.engine_name
+        samples = self.runner.audio.samples(reply)
+        chunks = [samples[i : i + _CHUNK] for i in range(0, len(samples), _CHUNK)]
+        start = self.clock.now_ms()
+        cache = self.runner.decode_cache
+        key = cache.key(engine, context, samples) if reply.silence_ms == 0 else None
+        replay = cache.get(key) if key is not None else None
+        recognizer: Any = None
+        recorded: dict[int, list[Heard | NotUnderstood]] = {}
+        listening: str | None = context
+
+        def go_live(upto: int) -> Any:
+            live = self.runner.recognizer(engine)
+            live.reset()
+            live.set_context(context)
+            for index in range(upto):  # silently catch up: no result came before ``upto``
+                live.accept(chunks[index], start + index * _CHUNK_MS)
+            return live
+
+        if replay is None:
+            recognizer = go_live(0)
+        for index, chunk in enumerate([*chunks, None]):
+            chunk_ms = start + index * _CHUNK_MS
+            if chunk_ms > self.clock.now_ms():
+                self.driver.advance(chunk_ms - self.clock.now_ms())
+                self.sync()
+            if self.engine.finished:
+                return []
+            if self.engine.listening_context != listening:
+                listening = self.engine.listening_context
+                if recognizer is None:
+                    recognizer = go_live(index)
+                    replay = None
+                key = None  # a context switch mid-reply is never cached
+                recognizer.set_context(listening)
+            if recognizer is not None:
+                fresh = recognizer.flush() if chunk is None else recognizer.accept(chunk, chunk_ms)
+                results = [r for r in fresh if isinstance(r, Heard | NotUnderstood)]
+                if results:
+                    recorded[index] = [_shift(r, -start) for r in results]
+            else:
+                assert replay is not None
+                results = [_shift(r, start) for r in replay.get(index, [])]
+            if results:
+                break
+        if key is not None and recognizer is not None:
+            cache.put(key, recorded)
+        for result in results:
+            if self.engine.finished:
+                break
+            self.deliver(result)
+        return results
 
 
-def _contains(said: list[str], needle: str) -> bool:
-    lowered = needle.lower()
-    return any(lowered in text.lower() for text in said)
+def _intent_of(result: Heard | NotUnderstood) -> str:
+    return result.intent if isinstance(result, Heard) else "not_understood"
+
+
+def _show(result: Heard | NotUnderstood) -> str:
+    if isinstance(result, Heard):
+        return f"{result.intent} ('{result.text}', {result.confidence:.2f})"
+    return f"not understood ('{result.text}')" if result.text else "not understood"
+
+
+def _shift(result: Heard | NotUnderstood, delta_ms: int) -> Heard | NotUnderstood:
+    return replace(result, start_ms=result.start_ms + delta_ms, end_ms=result.end_ms + delta_ms)
+
+
+class DecodeCache:
+    """Decoded replies by (engine, context, audio): a memo, not an approximation.
+
+    The recognizer is ``reset()`` before every reply (endpointer, cepstral mean)
+    and replies start on the same timeline offset, so decoding the same samples
+    in the same context gives the same results at the same chunk; the cache
+    stores them relative to the reply's start and replays them chunk by chunk on
+    the virtual clock.  Silence is never cached, nor a reply during which the
+    listening context changed.  ``enabled=False`` decodes everything live.
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._entries: dict[tuple[str, str, bytes], dict[int, list[Heard | NotUnderstood]]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, engine: str, context: str, samples: Any) -> tuple[str, str, bytes] | None:
+        if not self.enabled:
+            return None
+        digest = hashlib.blake2b(samples.tobytes(), digest_size=16).digest()
+        return (engine, context, digest)
+
+    def get(
+        self, key: tuple[str, str, bytes] | None
+    ) -> dict[int, list[Heard | NotUnderstood]] | None:
+        if key is None:
+            return None
+        found = self._entries.get(key)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def put(
+        self, key: tuple[str, str, bytes], results: dict[int, list[Heard | NotUnderstood]]
+    ) -> None:
+        self._entries[key] = results
