@@ -1,0 +1,141 @@
+"""``backcoach run --text``: a typed session on the real clock, made fast for tests."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.dialog.engine import Engine
+from assistant.dialog.routine import load_routines
+from assistant.events import Heard, NotUnderstood
+from assistant.textsession import ScaledClock, TextSession, run_text
+
+FAST = 2000.0  # the clock runs this much faster while the coach counts
+
+
+def run(routine: str, lines: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    code = run_text(
+        Settings(routine=routine),  # type: ignore[arg-type]
+        fast=True,
+        stdin=io.StringIO("".join(line + "\n" for line in lines)),
+        stdout=out,
+        journal=False,
+        rate=FAST,
+    )
+    return code, out.getvalue()
+
+
+def test_a_typed_session_from_start_to_summary() -> None:
+    code, out = run(
+        "stenosis",
+        ["no", "nope", "no", "five", "about the same", "", "it's better", "better", "better", "3"],
+    )
+    assert code == 0
+    assert "Coach: Since this pain started" in out
+    assert "You: about the same" in out
+    assert "not suitable" in out
+    assert "Next: Knees to chest, lying on your back." in out
+    assert "from five to three out of ten" in out
+    assert out.rstrip().endswith("Session ended: completed.")
+
+
+def test_typed_words_are_matched_never_guessed() -> None:
+    code, out = run("stenosis", ["no", "no", "no", "skip", "not better", "worse", "yes"])
+    assert "Sorry, I didn't catch that" in out.split("You: not better", 1)[1]
+    assert "not suitable" in out  # worse at full confidence is acted on
+    assert code == 0
+
+
+def test_red_flag_by_typing_yes() -> None:
+    code, out = run("extension", ["yes"])
+    assert code == 0
+    assert "emergency" in out and "Session ended: red flag." in out
+
+
+def test_end_of_input_ends_cleanly() -> None:
+    code, out = run("extension", ["no"])
+    assert code == 0
+    assert "End of input: ending the session." in out
+    assert "Traceback" not in out
+
+
+def test_ctrl_c_ends_cleanly_with_130() -> None:
+    def interrupt(text: str, context: str) -> Heard | NotUnderstood:
+        raise KeyboardInterrupt
+
+    clock = ScaledClock()
+    engine = Engine(load_routines(), clock, routine_id="extension")
+    out = io.StringIO()
+    session = TextSession(
+        engine, clock, lines=iter(["no\n"]), out=out, interactive=False, matcher=interrupt
+    )
+    assert session.run() == 130
+    assert "Interrupted: ending the session." in out.getvalue()
+    assert engine.outcome == "stopped_by_user"
+
+
+def test_commands_typed_during_counting_in_a_terminal() -> None:
+    """Interactive: lines arrive while the coach counts; "pause" then "stop"."""
+    clock = ScaledClock()
+    engine = Engine(load_routines(), clock, routine_id="extension", start_at="side-glide")
+
+    def typing() -> Iterator[str]:
+        while engine.phase != "counting":
+            time.sleep(0.01)
+        yield "pause"
+        time.sleep(0.05)
+        yield "stop"
+
+    out = io.StringIO()
+    session = TextSession(
+        engine, clock, lines=typing(), out=out, interactive=True, fast=True, fast_factor=50
+    )
+    done = threading.Event()
+    result: list[int] = []
+
+    def go() -> None:
+        result.append(session.run())
+        done.set()
+
+    threading.Thread(target=go, daemon=True).start()
+    assert done.wait(10)
+    text = out.getvalue()
+    assert "Coach: Paused. Say resume when you're ready." in text
+    assert engine.outcome == "stopped_by_user" and result == [0]
+
+
+def test_scaled_clock_runs_faster_without_jumping() -> None:
+    now = [100.0]
+    clock = ScaledClock(source=lambda: now[0])
+    now[0] += 1
+    assert clock.now_ms() == 1000
+    clock.set_rate(10)
+    now[0] += 1
+    assert clock.now_ms() == 11_000
+    assert clock.seconds_until(21_000) == pytest.approx(1.0)
+    clock.set_rate(1)
+    assert clock.now_ms() == 11_000
+
+
+def test_the_command_line_runs_a_piped_session(tmp_path: Path) -> None:
+    script = "no\nno\nyes\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "run", "--text", "--fast", "--routine", "stenosis"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"BACKCOACH_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Session ended: red flag." in result.stdout
+    assert (tmp_path / "data" / "journal.sqlite3").exists()
