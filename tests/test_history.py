@@ -209,3 +209,40 @@ def test_a_damaged_journal_gives_one_line_and_no_traceback(home: Path) -> None:
     [line] = done.stderr.strip().splitlines()
     assert str(path) in line and "move it aside" in line
     assert path.read_bytes() == b"\x00garbage" * 500
+
+
+HOLDER = """
+import sys
+from assistant.events import LogEntry
+from assistant.journal import open_journal
+with open_journal() as j:
+    j.record(LogEntry("session_started", 0, {"routine": "flexion", "engine": "text"}))
+    print("started", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_running_session_shows_in_progress_and_blocks_delete(home: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "started"
+        shown = backcoach("history")
+        assert "in progress" in shown.stdout
+        refused = backcoach("history", "--delete", stdin="delete\n")
+        assert refused.returncode == 1
+        assert "still running" in refused.stdout
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        if holder.stdout:
+            holder.stdout.close()
+    with open_journal() as j:
+        [s] = j.sessions()
+    assert s.outcome == "interrupted"  # it closed without an ending
