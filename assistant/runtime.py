@@ -52,8 +52,8 @@ __all__ = [
     "run_voice",
 ]
 
-#: Intents that may cut the coach off while it is speaking.
-BARGE_IN_INTENTS: tuple[str, ...] = ("stop", "pause")
+#: Intents that may cut the coach off while it is speaking ("ouch" is "worse, stop now").
+BARGE_IN_INTENTS: tuple[str, ...] = ("stop", "pause", "ouch")
 #: The microphone keeps being ignored this long after the coach stops speaking
 #: (room echo, the device's own latency).
 TAIL_MS = 250

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,6 +14,26 @@ __all__ = ["DeviceInfo", "Kind", "list_devices", "resolve_device", "describe_dev
 Kind = Literal["input", "output"]
 
 
+_ALSA_QUIET: list[Any] = []
+
+
+def _quiet_alsa() -> None:
+    """alsa-lib prints "underrun occurred" and the like straight to stderr; the
+    stream status already tells us, so keep the captions clean."""
+    if _ALSA_QUIET:
+        return
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("asound") or "libasound.so.2")
+        handler_type = ctypes.CFUNCTYPE(
+            None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
+        )
+        handler = handler_type(lambda *args: None)
+        lib.snd_lib_error_set_handler(handler)
+        _ALSA_QUIET.append(handler)  # keep it alive
+    except (OSError, AttributeError):
+        _ALSA_QUIET.append(None)  # not ALSA (macOS, Windows): nothing to quieten
+
+
 def sd() -> Any:
     """The ``sounddevice`` module, or a clear error when PortAudio is missing."""
     try:
@@ -20,6 +42,7 @@ def sd() -> Any:
         raise AudioDeviceError(
             f"the PortAudio library could not be loaded ({exc}); install libportaudio2"
         ) from exc
+    _quiet_alsa()
     return sounddevice
 
 

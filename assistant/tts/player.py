@@ -2,13 +2,15 @@
 
 The stream stays open for the whole session and plays silence between
 utterances, so an utterance starts within one block and a barge-in cuts it
-within one block plus the device latency.  The callback only copies samples
+within the device latency.  Utterances queue: each starts when the one before
+it has been played.  The callback only copies samples
 and notes, on the injected clock, when the first and the last sample reach the
 speaker (PortAudio's DAC time), so ``SpeechFinished`` carries the real end time.
 """
 
 from __future__ import annotations
 
+import collections
 import queue
 import threading
 from dataclasses import dataclass
@@ -50,9 +52,9 @@ class SoundDevicePlayer:
         self._blocksize = max(64, sample_rate * block_ms // 1000)
         self._lock = threading.Lock()
         self._samples: npt.NDArray[np.int16] | None = None
+        self._queue: collections.deque[tuple[int, npt.NDArray[np.int16]]] = collections.deque()
         self._position = 0
         self._utterance = 0
-        self._stop_requested = False
         self._events: queue.SimpleQueue[PlaybackEvent] = queue.SimpleQueue()
         self._stream: Any = None
         self._lost: str | None = None
@@ -104,31 +106,29 @@ class SoundDevicePlayer:
     # -------------------------------------------------------------- playback
 
     def play(self, audio: Audio, utterance_id: int) -> None:
-        """Start ``audio`` now, cutting off whatever is playing."""
+        """Queue ``audio``: it starts as soon as what is queued before it has played."""
         samples = audio.samples
         if audio.sample_rate != self.sample_rate:
             import soxr
 
             samples = soxr.resample(samples, audio.sample_rate, self.sample_rate).astype(np.int16)
         with self._lock:
-            if self._samples is not None:
-                self._stop_requested = True
-                self._finish_locked(self._clock.now_ms(), interrupted=True)
-            self._samples = samples
-            self._position = 0
-            self._utterance = utterance_id
-            self._stop_requested = False
+            self._queue.append((utterance_id, samples))
 
     def stop(self) -> None:
-        """Barge-in: silence from the next block on."""
+        """Barge-in: cut off what is playing and drop what is queued, now."""
         with self._lock:
+            cut_ms = self._clock.now_ms() + self.latency_ms
             if self._samples is not None:
-                self._stop_requested = True
+                self._finish_locked(cut_ms, interrupted=True)
+            for utterance_id, _ in self._queue:
+                self._events.put(PlaybackEvent("finished", utterance_id, cut_ms, True))
+            self._queue.clear()
 
     @property
     def busy(self) -> bool:
         with self._lock:
-            return self._samples is not None
+            return self._samples is not None or bool(self._queue)
 
     def events(self) -> list[PlaybackEvent]:
         out = []
@@ -150,25 +150,24 @@ class SoundDevicePlayer:
         dac = float(getattr(time, "outputBufferDacTime", 0.0) or 0.0)
         current = float(getattr(time, "currentTime", 0.0) or 0.0)
         base_ms = now + (int((dac - current) * 1000) if dac and current else self.latency_ms)
+        filled = 0
         with self._lock:
-            samples = self._samples
-            if samples is None:
-                outdata.fill(0)
-                return
-            if self._stop_requested:
-                outdata.fill(0)
-                self._finish_locked(base_ms, interrupted=True)
-                return
-            if self._position == 0:
-                self._events.put(PlaybackEvent("started", self._utterance, base_ms))
-            chunk = samples[self._position : self._position + frames]
-            outdata[: len(chunk), 0] = chunk
-            if len(chunk) < frames:
-                outdata[len(chunk) :].fill(0)
-                end_ms = base_ms + len(chunk) * 1000 // self.sample_rate
-                self._finish_locked(end_ms, interrupted=False)
-            else:
-                self._position += frames
+            while filled < frames:
+                if self._samples is None:
+                    if not self._queue:
+                        break
+                    self._utterance, self._samples = self._queue.popleft()
+                    self._position = 0
+                    at = base_ms + filled * 1000 // self.sample_rate
+                    self._events.put(PlaybackEvent("started", self._utterance, at))
+                chunk = self._samples[self._position : self._position + frames - filled]
+                outdata[filled : filled + len(chunk), 0] = chunk
+                filled += len(chunk)
+                self._position += len(chunk)
+                if self._position >= len(self._samples):
+                    self._finish_locked(base_ms + filled * 1000 // self.sample_rate, False)
+        if filled < frames:
+            outdata[filled:].fill(0)
 
     def _on_finished(self) -> None:
         if self._stream is not None and self._lost is None:

@@ -48,11 +48,11 @@ class Speaker(Protocol):
     """Says things without blocking; tells when each utterance really ended."""
 
     def say(self, text: str, utterance_id: int, cacheable: bool = False) -> None:
-        """Start saying ``text`` now, cutting off anything still playing."""
+        """Say ``text`` once everything said before it has been played."""
         ...
 
     def stop(self) -> None:
-        """Barge-in: cut off the current utterance."""
+        """Barge-in: cut off the current utterance and drop the queued ones."""
         ...
 
     @property
@@ -65,7 +65,7 @@ class Speaker(Protocol):
         ...
 
     def text_now(self) -> str:
-        """What is being said right now ('' when silent)."""
+        """The utterance being played now ('' when silent)."""
         ...
 
     def close(self) -> None: ...
@@ -78,15 +78,14 @@ class VoiceSpeaker:
         self.synth = synth
         self.player = player
         self._pending: list[SpeechFinished] = []
-        self._speaking_id: int | None = None
-        self._text = ""
+        self._texts: dict[int, str] = {}
+        self._current: int | None = None
         #: utterance id → clock time its first sample was heard (for the benchmark)
         self.started_ms: dict[int, int] = {}
 
     def say(self, text: str, utterance_id: int, cacheable: bool = False) -> None:
         audio = self.synth.synthesize(text, cacheable=cacheable)
-        self._speaking_id = utterance_id
-        self._text = text
+        self._texts[utterance_id] = text
         if self.player.lost is not None:
             self._pending.append(SpeechFinished(utterance_id, 0, interrupted=True))
             return
@@ -108,7 +107,10 @@ class VoiceSpeaker:
         for event in self.player.events():
             if event.kind == "started":
                 self.started_ms[event.utterance_id] = event.timestamp_ms
+                self._current = event.utterance_id
             else:
+                if event.utterance_id == self._current:
+                    self._current = None
                 self._pending.append(
                     SpeechFinished(event.utterance_id, event.timestamp_ms, event.interrupted)
                 )
@@ -122,12 +124,13 @@ class VoiceSpeaker:
         self._collect()
         due = [f for f in self._pending if f.timestamp_ms <= now_ms]
         self._pending = [f for f in self._pending if f.timestamp_ms > now_ms]
-        if not self.player.busy and not self._pending:
-            self._text = ""
+        for finished in due:
+            self._texts.pop(finished.utterance_id, None)
         return due
 
     def text_now(self) -> str:
-        return self._text
+        self._collect()
+        return self._texts.get(self._current, "") if self._current is not None else ""
 
     def close(self) -> None:
         self.player.close()
@@ -144,14 +147,14 @@ class SpokenLine:
 
 class RecordingSpeaker:
     """A fake: records what was said; each line lasts as long as it would take to say
-    at ``rate_wpm`` on the injected clock."""
+    at ``rate_wpm`` on the injected clock, and lines queue like the real speaker's."""
 
     def __init__(self, clock: Clock, rate_wpm: int = 150) -> None:
         self._clock = clock
         self.rate_wpm = rate_wpm
         self.lines: list[SpokenLine] = []
         self.interrupted: list[int] = []
-        self._current: tuple[int, int] | None = None  # (utterance id, end ms)
+        self._queue: list[tuple[int, int, int]] = []  # (utterance id, start ms, end ms)
         self._pending: list[SpeechFinished] = []
 
     def duration_ms(self, text: str) -> int:
@@ -164,37 +167,34 @@ class RecordingSpeaker:
 
     def say(self, text: str, utterance_id: int, cacheable: bool = False) -> None:
         now = self._clock.now_ms()
-        self._cut(now)
-        self.lines.append(SpokenLine(utterance_id, text, now, cacheable))
-        self._current = (utterance_id, now + self.duration_ms(text))
-
-    def _cut(self, now: int) -> None:
-        if self._current is not None and self._current[1] > now:
-            self._pending.append(SpeechFinished(self._current[0], now, interrupted=True))
-            self.interrupted.append(self._current[0])
-            self._current = None
+        start = max([now] + [end for _, _, end in self._queue])
+        self.lines.append(SpokenLine(utterance_id, text, start, cacheable))
+        self._queue.append((utterance_id, start, start + self.duration_ms(text)))
 
     def stop(self) -> None:
-        self._cut(self._clock.now_ms())
+        now = self._clock.now_ms()
+        for utterance_id, _, end in self._queue:
+            if end > now:
+                self._pending.append(SpeechFinished(utterance_id, now, interrupted=True))
+                self.interrupted.append(utterance_id)
+        self._queue = [item for item in self._queue if item[2] <= now]
 
     @property
     def speaking(self) -> bool:
-        return self._current is not None or bool(self._pending)
+        return bool(self._queue) or bool(self._pending)
 
     def finished(self, now_ms: int) -> list[SpeechFinished]:
-        if self._current is not None and self._current[1] <= now_ms:
-            self._pending.append(SpeechFinished(self._current[0], self._current[1]))
-            self._current = None
+        for utterance_id, _, end in self._queue:
+            if end <= now_ms:
+                self._pending.append(SpeechFinished(utterance_id, end))
+        self._queue = [item for item in self._queue if item[2] > now_ms]
         due, self._pending = self._pending, []
         return due
 
     def text_now(self) -> str:
-        if self._current is None:
-            return ""
-        for line in reversed(self.lines):
-            if line.utterance_id == self._current[0]:
-                return line.text
-        return ""
+        now = self._clock.now_ms()
+        playing = [uid for uid, start, end in self._queue if start <= now < end]
+        return " ".join(line.text for line in self.lines if line.utterance_id in playing)
 
     def close(self) -> None:
         pass

@@ -1,20 +1,19 @@
 """Text to samples with pyttsx3 (espeak-ng), with a cache for short repeated prompts.
 
 pyttsx3's Linux driver plays through ``aplay`` after synthesising, which cannot be
-interrupted and hides when playback ends.  So we only ask pyttsx3 for a WAV file
-(``save_to_file`` + ``runAndWait``) and play the samples ourselves.
+interrupted and hides when playback ends; and its ``save_to_file`` (2.99) fails
+now and then because espeak-ng writes the file from another thread.  So we use
+pyttsx3's espeak-ng binding in synchronous mode: the samples come back in
+memory in a few milliseconds, and the player plays them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
-import io
-import shutil
-import tempfile
 import threading
 import wave
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,23 +70,45 @@ def _trim(audio: Audio) -> Audio:
     return Audio(audio.samples[start:end].copy(), audio.sample_rate)
 
 
-def _resolve_voice(engine: Any, wanted: str) -> str:
-    """The pyttsx3 voice id for ``wanted``: an id (``gmw/en-us``), its last part
-    (``en-us``), a name (``English (America)``) or a language (``en-gb``)."""
-    voices = engine.getProperty("voices") or []
+def _voices(espeak: Any) -> list[tuple[str, str, list[str]]]:
+    """(identifier, name, languages) of every espeak-ng voice."""
+    out = []
+    for voice in espeak.ListVoices(None):
+        languages = []
+        if voice.languages:
+            languages = [voice.languages[1:].decode("utf-8", errors="ignore")]
+        out.append((voice.identifier.decode("utf-8"), voice.name.decode("utf-8"), languages))
+    return out
+
+
+def _resolve_voice(espeak: Any, wanted: str) -> str:
+    """The espeak-ng voice for ``wanted``: an identifier (``gmw/en-us``), its last
+    part (``en-us``), a name (``English (America)``) or a language (``en-gb``)."""
+    voices = _voices(espeak)
     key = wanted.strip().lower()
     for match in (
-        lambda v: v.id.lower() == key or v.id.lower().rsplit("/", 1)[-1] == key,
-        lambda v: str(v.name).lower() == key,
-        lambda v: key in [str(lang).lower() for lang in (v.languages or [])],
+        lambda v: v[0].lower() == key or v[0].lower().rsplit("/", 1)[-1] == key,
+        lambda v: v[1].lower() == key,
+        lambda v: key in [lang.lower() for lang in v[2]],
     ):
         for voice in voices:
             if match(voice):
-                return str(voice.id)
+                return voice[0]
     raise SpeechOutputError(
         f"voice '{wanted}' is not an espeak-ng voice; try en-us or en-gb "
         "('espeak-ng --voices=en' lists them)"
     )
+
+
+_ESPEAK_LOCK = threading.RLock()
+_ESPEAK_RATE: int | None = None
+_CHUNKS: list[bytes] = []
+
+
+def _on_samples(wav: Any, count: int, events: Any) -> int:
+    if count > 0:
+        _CHUNKS.append(ctypes.string_at(wav, count * 2))
+    return 0
 
 
 class Pyttsx3Synth:
@@ -113,47 +134,60 @@ class Pyttsx3Synth:
         self._lock = threading.Lock()
         self._engine: Any = None
         self._voice_id: str | None = None
-        self._tmp = Path(tempfile.mkdtemp(prefix="backcoach-tts-"))
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, True)
         self.hits = 0
         self.misses = 0
 
     def close(self) -> None:
-        self._cleanup()
+        """Nothing to release (kept for symmetry with the player)."""
 
     # ---------------------------------------------------------------- engine
 
     def _init_engine(self) -> Any:
+        """pyttsx3's espeak-ng binding, initialised for synchronous synthesis.
+
+        pyttsx3's own driver synthesises asynchronously (``AUDIO_OUTPUT_RETRIEVAL``)
+        and writes the WAV from espeak's thread; with 2.99 ``save_to_file`` then
+        fails now and then ("Error saving WAV file", no file), more often for long
+        prompts.  Its ctypes binding in synchronous mode is reliable and needs no
+        temporary file: the callback hands us the samples.
+        """
+        global _ESPEAK_RATE
         if self._engine is not None:
             return self._engine
         try:
-            import pyttsx3
-
-            engine = pyttsx3.init("espeak")
-        except Exception as exc:  # ImportError, OSError (no libespeak-ng), RuntimeError
+            from pyttsx3.drivers import _espeak as espeak
+        except Exception as exc:  # ImportError, OSError (no libespeak-ng)
             raise SpeechOutputError(
                 f"espeak-ng speech synthesis is not available ({exc}); install espeak-ng"
             ) from exc
-        self._voice_id = _resolve_voice(engine, self.voice) if self.voice else None
-        self._engine = engine
-        return engine
+        with _ESPEAK_LOCK:
+            if _ESPEAK_RATE is None:
+                rate = espeak.Initialize(espeak.AUDIO_OUTPUT_SYNCHRONOUS, 200)
+                if rate <= 0:
+                    raise SpeechOutputError("espeak-ng could not be initialised")
+                espeak.SetSynthCallback(_on_samples)
+                _ESPEAK_RATE = int(rate)
+        self._voice_id = _resolve_voice(espeak, self.voice) if self.voice else None
+        self._engine = espeak
+        return espeak
 
     def _synthesize_uncached(self, text: str) -> Audio:
-        engine = self._init_engine()
-        # pyttsx3 hands out one engine per process: set our properties every time.
-        if self._voice_id:
-            engine.setProperty("voice", self._voice_id)
-        engine.setProperty("rate", self.rate_wpm)
-        engine.setProperty("volume", self.volume)
-        path = self._tmp / "utterance.wav"
-        path.unlink(missing_ok=True)
-        # pyttsx3 prints "Audio saved to ..." on stdout; keep captions clean.
-        with contextlib.redirect_stdout(io.StringIO()):
-            engine.save_to_file(text, str(path))
-            engine.runAndWait()
-        if not path.exists():
+        espeak = self._init_engine()
+        with _ESPEAK_LOCK:
+            # one espeak-ng per process: set our properties every time
+            if self._voice_id and espeak.SetVoiceByName(self._voice_id.encode()) != 0:
+                raise SpeechOutputError(f"espeak-ng could not load voice '{self.voice}'")
+            espeak.SetParameter(espeak.RATE, int(self.rate_wpm), 0)
+            espeak.SetParameter(espeak.VOLUME, round(self.volume * 100), 0)
+            _CHUNKS.clear()
+            result = espeak.Synth(text.encode("utf-8"), flags=espeak.ENDPAUSE | espeak.CHARS_UTF8)
+            data = b"".join(_CHUNKS)
+            _CHUNKS.clear()
+        if result != 0 or not data:
             raise SpeechOutputError(f"espeak-ng produced no audio for {text!r}")
-        return _trim(read_wav_int16(path))
+        assert _ESPEAK_RATE is not None
+        samples = np.frombuffer(data, dtype="<i2").astype(np.int16)
+        return _trim(Audio(samples, _ESPEAK_RATE))
 
     # ----------------------------------------------------------------- cache
 
