@@ -272,6 +272,7 @@ class Engine:
         self._history: list[tuple[str, str | None, str]] = []
         self._nominal: tuple[str, str] | None = None  # (answer, target) being followed
         self._ouch = False
+        self._named = False
 
         self._flow = _Flow()
         self._machine = Machine(
@@ -844,9 +845,12 @@ class Engine:
         self._visits[exercise.id] = self._visits.get(exercise.id, 0) + 1
         self._extended_ms = 0
         self._ouch = False
+        self._named = False
         self._say_nominal_response()
         if exercise.one_sided and self._side is None:
             self._phase = "asking"
+            self._say(f"Next: {exercise.name}. This one is done on the painful side.")
+            self._named = True
             self._ask_side()
             return
         self._plan_sides(exercise)
@@ -903,7 +907,7 @@ class Engine:
         if again:
             lines = ["Again, from the start.", *steps]
         elif first:
-            lines = [f"Next: {exercise.name}."]
+            lines = [] if self._named else [f"Next: {exercise.name}."]
             lines += [self._fmt(caution) for caution in exercise.cautions]
             lines += steps
         else:

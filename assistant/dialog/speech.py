@@ -100,6 +100,6 @@ COMMANDS_HELP: Final = (
 WORSE_TWICE: Final = "Your leg pain has got worse twice today, so we'll stop here."
 
 WORSE_GENERAL_ADVICE: Final = (
-    "Rest in a comfortable position. If the pain keeps getting worse, spreads further down "
-    "your leg, or you notice numbness or weakness, contact your doctor or physiotherapist."
+    "If the pain keeps getting worse, spreads further down your leg, or you notice numbness "
+    "or weakness, contact your doctor or physiotherapist."
 )
