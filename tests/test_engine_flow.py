@@ -352,6 +352,17 @@ def test_skip_moves_to_the_next_exercise_in_the_list() -> None:
     assert driver.exercises_started() == ["childs-pose", "cat-camel"]
 
 
+def test_skip_during_the_instructions_cuts_them_off() -> None:
+    driver = make("extension", start="side-glide")
+    driver.run_until_said("Lean your shoulder")
+    before = len(driver.actions)
+    driver.answer("skip")
+    assert any(isinstance(a, StopSpeaking) for a in driver.actions[before:])
+    driver.run_until_question()
+    assert driver.exercises_started() == ["side-glide", "flexion-rotation"]
+    assert not any("hips to the wall" in t for t in driver.texts())
+
+
 def test_skip_cannot_skip_the_symptom_or_safety_question() -> None:
     driver = make("extension", start="side-glide")
     driver.run_until_question()

@@ -719,6 +719,8 @@ class Engine:
             return
         if self._phase in ("instructing", "counting") and self._exercise is not None:
             exercise = self._exercise
+            if self._phase == "instructing":
+                self._out.append(StopSpeaking())
             self._stop_exercise_activity()
             self._log_finished("skipped")
             self._say(f"Skipping {exercise.name}.")
