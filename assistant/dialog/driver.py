@@ -183,6 +183,10 @@ class Driver:
             if self.engine.finished or self._peek_time() > limit or not self.step():
                 raise DriverError(f"never said {fragment!r}; {self.tail()}")
 
+    def speech_pending(self) -> bool:
+        """Some speech has not finished playing yet."""
+        return self._speech_pending()
+
     def _speech_pending(self) -> bool:
         return any(isinstance(event, SpeechFinished) for _, _, event in self._queue)
 
