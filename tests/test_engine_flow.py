@@ -198,6 +198,12 @@ def test_holds_of_the_stretches_and_both_sides() -> None:
     hold = driver.said_at("hold, twenty seconds")
     assert driver.said_at("and lower") - hold == 20_000
     assert sum(t == "Three, knee up." for t in texts) == 2
+    driver.answer("better")
+    finished = [
+        (e.data["side"], e.data["reps_done"], e.data["hold_s_done"], e.data["answer"])
+        for e in driver.logs_of("exercise_finished")
+    ]
+    assert finished == [("right", 3, 60.0, "better"), ("left", 3, 60.0, "better")]
 
 
 def test_cat_camel_alternates_its_positions() -> None:

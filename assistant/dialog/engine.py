@@ -273,6 +273,7 @@ class Engine:
         self._nominal: tuple[str, str] | None = None  # (answer, target) being followed
         self._ouch = False
         self._named = False
+        self._done_sides: list[tuple[str | None, int, int]] = []
 
         self._flow = _Flow()
         self._machine = Machine(
@@ -848,6 +849,7 @@ class Engine:
         self._extended_ms = 0
         self._ouch = False
         self._named = False
+        self._done_sides = []
         self._say_nominal_response()
         if exercise.one_sided and self._side is None:
             self._phase = "asking"
@@ -1048,6 +1050,7 @@ class Engine:
     def _side_done(self) -> None:
         self._phase = "between"
         if self._sides_todo:
+            self._done_sides.append((self._current_side, self._reps_done, self._hold_ms_done))
             self._next_side(first=False)
         else:
             self._ask_symptom()
@@ -1101,17 +1104,20 @@ class Engine:
         self._schedule_cue(self._now() + LEAD_IN_MS)
 
     def _log_finished(self, answer: str) -> None:
+        """One ``exercise_finished`` per side done (each side was logged as started)."""
         exercise = self._exercise
         assert exercise is not None
-        hold_s = round(self._hold_ms_done / 1000, 1)
-        self._log(
-            "exercise_finished",
-            exercise=exercise.id,
-            side=self._current_side,
-            reps_done=self._reps_done,
-            hold_s_done=hold_s,
-            answer=answer,
-        )
+        sides = [*self._done_sides, (self._current_side, self._reps_done, self._hold_ms_done)]
+        self._done_sides = []
+        for side, reps_done, hold_ms in sides:
+            self._log(
+                "exercise_finished",
+                exercise=exercise.id,
+                side=side,
+                reps_done=reps_done,
+                hold_s_done=round(hold_ms / 1000, 1),
+                answer=answer,
+            )
         self._history.append((exercise.id, self._current_side, answer))
 
     def _say_nominal_response(self) -> None:
