@@ -634,3 +634,16 @@ def test_the_engine_imports_no_io() -> None:
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in banned, f"{path.name} imports {name}"
+
+
+def test_noise_while_paused_is_not_answered_every_time() -> None:
+    driver = make("extension", start="press-up")
+    driver.run_until_said("One, press up")
+    driver.answer("pause")
+    count = len(driver.said)
+    for _ in range(5):
+        driver.mumble()
+    assert driver.texts(count) == ["We're paused. Say resume to carry on, or stop to finish."]
+    driver.advance(31_000)
+    driver.mumble()
+    assert len(driver.texts(count)) == 2

@@ -72,6 +72,7 @@ __all__ = [
     "MIN_TEMPO_FACTOR",
     "MAX_TEMPO_FACTOR",
     "SHORT_HOLD_S",
+    "PAUSED_HINT_EVERY_MS",
 ]
 
 # ------------------------------------------------------------------ constants
@@ -90,6 +91,8 @@ MAX_REPROMPTS: Final = 3
 AUTO_PAUSE_GIVE_UP_MS: Final = 120_000
 #: Waiting this long after the user said "pause" ends with ``no_response``.
 USER_PAUSE_GIVE_UP_MS: Final = 1_800_000
+#: While paused, "not understood" (noise) is answered at most this often.
+PAUSED_HINT_EVERY_MS: Final = 30_000
 #: Gap between the end of the instructions (or "carry on") and the first count.
 LEAD_IN_MS: Final = 1_500
 #: The second "worse" of a session stops it.
@@ -273,6 +276,7 @@ class Engine:
         self._nominal: tuple[str, str] | None = None  # (answer, target) being followed
         self._ouch = False
         self._named = False
+        self._paused_hint_ms = -PAUSED_HINT_EVERY_MS
         self._done_sides: list[tuple[str | None, int, int]] = []
 
         self._flow = _Flow()
@@ -580,7 +584,11 @@ class Engine:
         if self._awaiting():
             self._reprompt("Sorry, I didn't catch that.")
         elif self._paused:
-            self._say("We're paused. Say resume to carry on, or stop to finish.")
+            # Noise while paused: remind now and then, not at every sound.
+            now = self._now()
+            if now - self._paused_hint_ms >= PAUSED_HINT_EVERY_MS:
+                self._paused_hint_ms = now
+                self._say("We're paused. Say resume to carry on, or stop to finish.")
 
     def _on_silence(self) -> None:
         question = self._question
