@@ -7,6 +7,7 @@ from functools import cache
 import pytest
 
 from assistant.clock import VirtualClock
+from assistant.events import Interrupted
 from assistant.dialog.driver import Driver
 from assistant.dialog.engine import Engine
 from assistant.dialog.routine import DONE, STOP, Routine, load_routines
@@ -180,3 +181,28 @@ def test_extension_session_through_every_exercise() -> None:
     assert any("hips over to the left, away from the painful side" in t for t in texts)
     assert any("swing your feet over to the right" in t for t in texts)
     assert any("Lie down on your right side" in t for t in texts)
+
+
+@pytest.mark.parametrize("ending", ["stop", "interrupt"])
+def test_stopping_during_the_closing_rating_keeps_stopped_worse(ending: str) -> None:
+    clock = VirtualClock()
+    engine = Engine(
+        routines(),
+        clock,
+        routine_id="extension",
+        start_at="prone-props",
+        side="left",
+        ask_rating=True,
+    )
+    driver = Driver(engine, clock)
+    driver.start()
+    assert driver.run_until_question() == "symptom"
+    driver.answer("worse")  # prone props: worse means stop at once
+    assert driver.run_until_question() == "number"  # the closing rating
+    if ending == "stop":
+        driver.answer("stop")
+    else:
+        driver.send(Interrupted())
+    driver.run_until_end()
+    assert driver.end is not None and driver.end.outcome == "stopped_worse"
+    assert driver.logs_of("session_ended")[-1].data["outcome"] == "stopped_worse"

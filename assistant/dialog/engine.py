@@ -1185,6 +1185,11 @@ class Engine:
         self._end(outcome, reason)
 
     def _stop_by_user(self, reason: str) -> None:
+        if self._pending_outcome is not None:
+            # The outcome was decided before the closing rating (the routine finished or
+            # the pain got worse): "stop" now only skips the rating and never hides it.
+            self._finish_with_pending()
+            return
         if self._phase in ("instructing", "counting") and self._exercise is not None:
             self._out.append(StopSpeaking())
             self._stop_exercise_activity()
