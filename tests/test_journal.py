@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -225,6 +226,46 @@ def test_two_sessions_at_once_are_both_recorded_in_full(home: Path) -> None:
     for s in sessions:
         assert s.outcome == "completed"
         assert [e.exercise for e in s.exercises_done] == [f"{s.routine}-{i}" for i in range(40)]
+
+
+OPENER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from assistant.events import LogEntry
+    from assistant.journal import open_journal
+    go = Path(sys.argv[1])
+    while not go.exists():  # all processes start opening at the same moment
+        time.sleep(0.005)
+    with open_journal(busy_timeout_s=10) as j:
+        j.record(LogEntry("session_ended", 0, {"outcome": "completed"}))
+    """
+)
+
+
+def test_processes_creating_the_journal_at_the_same_moment_all_succeed(
+    home: Path, tmp_path: Path
+) -> None:
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, str(go)],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        for _ in range(4)
+    ]
+    time.sleep(1.0)  # let them all import and wait
+    go.touch()
+    errors = []
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        if p.returncode:
+            errors.append(err.strip().splitlines()[-1])
+    assert errors == []
+    with open_journal() as j:
+        assert j.count() == 4
 
 
 def hold_lock(path: Path) -> sqlite3.Connection:

@@ -23,6 +23,7 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -527,37 +528,92 @@ def _check_header(path: Path) -> None:
         )
 
 
-def _migrate(conn: sqlite3.Connection, path: Path, target: int, now: Now) -> Path | None:
-    """Bring the schema to ``target``; back the file up first if it holds data."""
+def _version(conn: sqlite3.Connection, path: Path) -> int:
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise JournalError(
             f"{path}: this journal was written by a newer Back Coach (schema {version}, this "
             f"one knows {SCHEMA_VERSION}); upgrade backcoach to read it"
         )
+    return version
+
+
+def _statements(script: str) -> list[str]:
+    """Split an SQL script into complete statements (executescript would commit)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def _backup(conn: sqlite3.Connection, path: Path, version: int, now: Now) -> Path:
+    stamp = now().strftime("%Y%m%d-%H%M%S")
+    backup = path.with_name(f"{path.name}.v{version}-backup-{stamp}")
+    dest = sqlite3.connect(backup)
+    try:
+        conn.backup(dest)
+    finally:
+        dest.close()
+    return backup
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, target: int, now: Now) -> Path | None:
+    """Bring the schema to ``target``; back the file up first if it holds data.
+
+    Safe when two processes open a new or old journal at the same moment: the
+    version is read again inside the write transaction, so only one migrates.
+    """
+    version = _version(conn, path)
     if version >= target:
         return None
-    backup: Path | None = None
-    if version == 0:
-        tables = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
-        if tables:
+    backup = _backup(conn, path, version, now) if version > 0 else None
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _version(conn, path)  # another process may have migrated meanwhile
+        if version == 0 and conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
             raise JournalError(
                 f"{path}: this SQLite file is not a Back Coach journal; move it aside or set "
                 "BACKCOACH_HOME to another folder"
             )
-    else:
-        stamp = now().strftime("%Y%m%d-%H%M%S")
-        backup = path.with_name(f"{path.name}.v{version}-backup-{stamp}")
-        dest = sqlite3.connect(backup)
-        try:
-            conn.backup(dest)
-        finally:
-            dest.close()
-    for step in range(version, target):
-        conn.executescript(
-            f"BEGIN IMMEDIATE;\n{MIGRATIONS[step]}\nPRAGMA user_version = {step + 1};\nCOMMIT;"
-        )
+        for step in range(version, target):
+            for statement in _statements(MIGRATIONS[step]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {step + 1}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
     return backup
+
+
+def _connect(
+    path: Path, busy_timeout_s: float, schema_version: int, clock: Now
+) -> tuple[sqlite3.Connection, Path | None]:
+    """Connect, check integrity, switch to WAL and migrate; close again on any error."""
+    conn = sqlite3.connect(
+        path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA synchronous = FULL")
+        check = conn.execute("PRAGMA quick_check").fetchall()
+        if [tuple(r) for r in check] != [("ok",)]:
+            problem = "; ".join(str(r[0]) for r in check[:3])
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError("database is locked (could not switch to WAL mode)")
+        backup = _migrate(conn, path, schema_version, clock)
+    except BaseException:
+        conn.close()
+        raise
+    return conn, backup
 
 
 def open_journal(
@@ -583,32 +639,22 @@ def open_journal(
             f"{path.parent}: cannot create the journal folder ({exc}); set BACKCOACH_HOME to a "
             "writable folder"
         ) from exc
-    if path.exists():
-        _check_header(path)
-    conn: sqlite3.Connection | None = None
-    try:
-        conn = sqlite3.connect(
-            path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
-        )
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("PRAGMA synchronous = FULL")
-        check = conn.execute("PRAGMA quick_check").fetchall()
-        if [tuple(r) for r in check] != [("ok",)]:
-            problem = "; ".join(str(r[0]) for r in check[:3])
-            raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError("database is locked (could not switch to WAL mode)")
-        backup = _migrate(conn, path, schema_version, clock)
-    except sqlite3.Error as exc:
-        if conn is not None:
-            conn.close()
-        raise describe_error(path, exc) from exc
-    except BaseException:
-        if conn is not None:
-            conn.close()
-        raise
+    deadline = time.monotonic() + busy_timeout_s
+    while True:
+        if path.exists():
+            _check_header(path)
+        try:
+            conn, backup = _connect(path, busy_timeout_s, schema_version, clock)
+            break
+        except sqlite3.OperationalError as exc:
+            # Some lock states (a WAL being set up or recovered by another process)
+            # return "locked" at once, without waiting: wait and try again here.
+            transient = "locked" in str(exc) or "busy" in str(exc)
+            if not transient or time.monotonic() >= deadline:
+                raise describe_error(path, exc) from exc
+            time.sleep(0.05)
+        except sqlite3.Error as exc:
+            raise describe_error(path, exc) from exc
     journal = Journal(path, conn, clock)
     journal._backup = backup
     with contextlib.suppress(JournalError):  # cosmetic: they read back as interrupted anyway
