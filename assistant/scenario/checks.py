@@ -15,7 +15,11 @@ def _list(items: Sequence[str]) -> str:
 
 
 def _check_exercises(
-    expected: Sequence[str], actual: Sequence[str], started_at: Sequence[int], end: int
+    expected: Sequence[str],
+    actual: Sequence[str],
+    started_at: Sequence[int],
+    end: int,
+    transcript: Sequence[TranscriptEntry],
 ) -> Failure | None:
     if list(expected) == list(actual):
         return None
@@ -30,32 +34,38 @@ def _check_exercises(
     else:
         detail = f"unexpected from #{index + 1}: {', '.join(actual[index:])}"
     at = started_at[index] if index < len(started_at) else end
+    # Point at the user's reply that led there, when there is one.
+    at = next((i for i in range(at, -1, -1) if transcript[i].who == "user"), at)
     return Failure(
         f"exercises differ: expected {_list(expected)}, got {_list(actual)} ({detail})", at
     )
 
 
 def _check_said(phrases: Sequence[str], transcript: Sequence[TranscriptEntry]) -> list[Failure]:
+    """Each phrase must come after the previous one (later in the same utterance counts)."""
     coach = [(i, e) for i, e in enumerate(transcript) if e.who == "coach"]
     failures: list[Failure] = []
-    position = 0  # index into ``coach`` after the last phrase found
+    line, column = 0, 0  # where the search for the next phrase starts
     previous = "the start"
     for phrase in phrases:
         needle = phrase.lower()
-        found = next(
-            (k for k in range(position, len(coach)) if needle in coach[k][1].text.lower()), None
-        )
+        found: tuple[int, int] | None = None
+        for k in range(line, len(coach)):
+            offset = coach[k][1].text.lower().find(needle, column if k == line else 0)
+            if offset >= 0:
+                found = (k, offset)
+                break
         if found is not None:
-            position = found + 1
-            previous = f"'{phrase}' at {format_time(coach[found][1].time_ms)}"
+            line, column = found[0], found[1] + len(needle)
+            previous = f"'{phrase}' at {format_time(coach[line][1].time_ms)}"
             continue
-        earlier = next((e for _, e in coach[:position] if needle in e.text.lower()), None)
+        earlier = next((e for _, e in coach[: line + 1] if needle in e.text.lower()), None)
         where = (
             f"(it was said earlier, at {format_time(earlier.time_ms)}, out of order)"
             if earlier
             else "(never said)"
         )
-        at = coach[position - 1][0] if position > 0 else (coach[0][0] if coach else None)
+        at = coach[line][0] if line < len(coach) else (coach[-1][0] if coach else None)
         failures.append(Failure(f"not said: '{phrase}' after {previous} {where}", at))
     return failures
 
@@ -72,7 +82,9 @@ def check_expectations(
     end = max(len(transcript) - 1, 0)
     failures: list[Failure] = []
     if expect.exercises is not None:
-        failure = _check_exercises(expect.exercises, exercises, exercise_started_at, end)
+        failure = _check_exercises(
+            expect.exercises, exercises, exercise_started_at, end, transcript
+        )
         if failure:
             failures.append(failure)
     if expect.outcome is not None and expect.outcome != outcome:

@@ -66,10 +66,25 @@ class ScenarioResult:
     heard: list[str] = field(default_factory=list)
     virtual_ms: int = 0
     wall_s: float = 0.0
+    known_issue: str | None = None
 
     @property
     def passed(self) -> bool:
+        """The session went as expected."""
         return not self.failures
+
+    @property
+    def status(self) -> str:
+        """``passed``, ``failed``, ``known_issue`` (failed as the file says it will) or
+        ``issue_fixed`` (passed although marked as a known issue)."""
+        if self.known_issue is None:
+            return "passed" if self.passed else "failed"
+        return "issue_fixed" if self.passed else "known_issue"
+
+    @property
+    def ok(self) -> bool:
+        """Counts as success for the exit status."""
+        return self.status in ("passed", "known_issue")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +92,8 @@ class ScenarioResult:
             "file": self.source,
             "engine": self.engine,
             "passed": self.passed,
+            "status": self.status,
+            "known_issue": self.known_issue,
             "exercises": list(self.exercises),
             "outcome": self.outcome,
             "failures": [failure.message for failure in self.failures],
@@ -88,15 +105,15 @@ class ScenarioResult:
     def render_transcript(self) -> str:
         return "\n".join("    " + entry.render() for entry in self.transcript)
 
-    def render_failures(self, context_lines: int = 6) -> str:
+    def render_failures(self, before: int = 4, after: int = 4) -> str:
         """Each failure, with the transcript around where it happened."""
         blocks: list[str] = []
         for failure in self.failures:
             lines = [f"  - {failure.message}"]
             if failure.at is not None and self.transcript:
                 at = max(0, min(failure.at, len(self.transcript) - 1))
-                first = max(0, at - context_lines)
-                last = min(len(self.transcript), at + 3)
+                first = max(0, at - before)
+                last = min(len(self.transcript), at + after + 1)
                 lines.append("    transcript around it:")
                 for index in range(first, last):
                     marker = ">>" if index == at else "  "

@@ -111,14 +111,21 @@ class _Session:
             recognizer=engine_name,
         )
         self.driver = Driver(self.engine, self.clock)
-        self.result = ScenarioResult(name=loaded.name, source=loaded.source, engine=engine_name)
+        self.result = ScenarioResult(
+            name=loaded.name,
+            source=loaded.source,
+            engine=engine_name,
+            known_issue=self.scenario.known_issue,
+        )
         self.started_at: list[int] = []
         self.current_exercise: str | None = None
+        self.last_started: tuple[str, Any] | None = None
         self.turn = 0
         self.said_since_reply: list[str] = []
         self.synced_said = 0
         self.synced_logs = 0
         self.finished_said = 0
+        self.cue_heard = False  # the next ``during`` turn's ``after`` text has been said
         self.hearing = False  # a reply is being fed: ``during`` turns wait for it
         self.limit_ms = int(self.scenario.max_minutes * 60_000)
 
@@ -152,7 +159,7 @@ class _Session:
                 f"(not given: {left})"
             )
         result.virtual_ms = self.clock.now_ms()
-        result.failures[:0] = check_expectations(
+        result.failures += check_expectations(
             self.scenario.expect,
             exercises=result.exercises,
             exercise_started_at=self.started_at,
@@ -180,7 +187,7 @@ class _Session:
         engine = self.engine
         if not (engine.awaiting_answer or engine.paused) or engine.finished:
             return False
-        return not self.driver._speech_pending()
+        return not self.driver.speech_pending()
 
     # ------------------------------------------------------- transcript
 
@@ -194,8 +201,18 @@ class _Session:
         for entry in driver.logs[self.synced_logs :]:
             if entry.kind == "exercise_started":
                 exercise = str(entry.data.get("exercise"))
-                self.result.exercises.append(exercise)
-                self.started_at.append(len(self.result.transcript) - 1)
+                side = entry.data.get("side")
+                # An exercise done on each side is one exercise: count its first side only.
+                other_side = (
+                    self.last_started is not None
+                    and self.last_started[0] == exercise
+                    and side is not None
+                    and self.last_started[1] not in (None, side)
+                )
+                if not other_side:
+                    self.result.exercises.append(exercise)
+                    self.started_at.append(len(self.result.transcript) - 1)
+                self.last_started = (exercise, side)
                 self.current_exercise = exercise
             elif entry.kind == "exercise_finished":
                 self.current_exercise = None
@@ -203,26 +220,40 @@ class _Session:
         self.interject_if_due()
 
     def interject_if_due(self) -> None:
-        """A ``during`` turn is spoken when the coach has finished saying its ``after`` text."""
-        if self.hearing:
+        """Speak the next ``during`` turn once its ``after`` text was said and the coach is quiet.
+
+        The microphone is muted while the coach talks (no self-hearing), so the
+        user speaks in the first pause after the ``after`` utterance ends: between
+        two counts, or when the instructions are over.
+        """
+        if self.hearing or self.engine.finished:
             return
         now = self.clock.now_ms()
         said = self.driver.said
         while self.finished_said < len(said):
             spoken = said[self.finished_said]
             if spoken.at_ms + self.driver.speech_time(spoken.text) > now:
-                return
+                break  # still being said
             self.finished_said += 1
             turn = self.next_turn()
-            if turn is None or turn.during is None or turn.during != self.current_exercise:
-                continue
-            if turn.after is not None and turn.after.lower() not in spoken.text.lower():
-                continue
-            if self.engine.finished:
-                return
-            self.turn += 1
-            self.give(self.reply_for(turn), self.engine.listening_context or "command")
+            if (
+                turn is not None
+                and turn.during is not None
+                and turn.during == self.current_exercise
+                and (turn.after is None or turn.after.lower() in spoken.text.lower())
+            ):
+                self.cue_heard = True
+        turn = self.next_turn()
+        if not self.cue_heard or turn is None or turn.during is None:
             return
+        if turn.during != self.current_exercise:
+            self.cue_heard = False  # the exercise ended before the coach fell quiet
+            return
+        if self.driver.speech_pending():
+            return  # wait for the coach to stop talking
+        self.cue_heard = False
+        self.turn += 1
+        self.give(self.reply_for(turn), self.engine.listening_context or "command")
 
     # ------------------------------------------------------------- replies
 
