@@ -89,7 +89,9 @@ def test_command_in_state(command: str, state: str) -> None:
     assert len(driver.said) > count, f"no reply to {command!r} in {state}"
     assert driver.logs_of("command")[-1].data["intent"] == command
     outcome = finish(driver)
-    if command == "stop":
+    if command == "stop" and state == "closing rating":
+        assert outcome == "completed"  # the routine was already done; stop skips the rating
+    elif command == "stop":
         assert outcome == "stopped_by_user"
     else:
         assert outcome == "completed", driver.tail()
