@@ -194,6 +194,16 @@ def test_delete_keeps_everything_unless_the_word_is_typed(
         assert j.count() == 3
 
 
+def test_delete_cannot_be_limited_to_the_last_sessions(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(home)
+    assert main(["history", "--delete", "--last", "1"]) == 2
+    assert "cannot be limited with --last" in capsys.readouterr().out
+    with open_journal() as j:
+        assert j.count() == 3
+
+
 def test_delete_without_a_journal_says_so(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["history", "--delete"]) == 0
     assert "Nothing to delete" in capsys.readouterr().out

@@ -381,9 +381,22 @@ def test_a_schema_migration_backs_the_journal_up_first(home: Path, ticker: Ticke
         assert j.backups() == [backup]
 
 
-def test_a_new_journal_needs_no_backup(home: Path) -> None:
+def test_a_new_journal_needs_no_backup_and_only_its_owner_can_read_it(home: Path) -> None:
     with open_journal() as j:
         assert j.migration_backup is None and j.backups() == []
+    assert journal_file().stat().st_mode & 0o777 == 0o600
+    assert journal_file().parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_journal_folder_that_cannot_be_created_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("BACKCOACH_HOME", str(blocker))
+    with pytest.raises(JournalError) as err:
+        open_journal()
+    assert str(journal_file()) in str(err.value) and "BACKCOACH_HOME" in str(err.value)
 
 
 def test_a_journal_from_a_newer_version_is_refused(home: Path) -> None:

@@ -78,6 +78,13 @@ def _pain(session: SessionRecord) -> str:
 def run(args: argparse.Namespace) -> int:
     path = journal_file()
     if args.delete:
+        if args.last is not None:
+            console.print(
+                "--delete erases the whole journal and cannot be limited with --last; "
+                "run it without --last.",
+                soft_wrap=True,
+            )
+            return 2
         return _delete(path)
     sessions: list[SessionRecord] = []
     total = 0

@@ -554,6 +554,7 @@ def _statements(script: str) -> list[str]:
 def _backup(conn: sqlite3.Connection, path: Path, version: int, now: Now) -> Path:
     stamp = now().strftime("%Y%m%d-%H%M%S")
     backup = path.with_name(f"{path.name}.v{version}-backup-{stamp}")
+    backup.touch(mode=0o600)
     dest = sqlite3.connect(backup)
     try:
         conn.backup(dest)
@@ -633,11 +634,13 @@ def open_journal(
     path = Path(path) if path is not None else journal_file()
     clock = now or _local_now
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The journal is health information: only this user may read it.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            path.touch(mode=0o600)
     except OSError as exc:
         raise JournalError(
-            f"{path.parent}: cannot create the journal folder ({exc}); set BACKCOACH_HOME to a "
-            "writable folder"
+            f"{path}: cannot create the journal ({exc}); set BACKCOACH_HOME to a writable folder"
         ) from exc
     deadline = time.monotonic() + busy_timeout_s
     while True:
