@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.events import COMMAND_INTENTS, OUTCOMES
 from assistant.paths import fixtures_dir
-from assistant.scenario import ScenarioResult, load_scenario, parse_scenario_text
+from assistant.scenario import ScenarioResult, load_scenario, parse_scenario_text, routine_catalog
 from assistant.scenario.runner import Runner
 
 SCENARIOS = fixtures_dir() / "scenarios"
@@ -150,12 +151,36 @@ def test_the_decode_cache_replays_what_live_decoding_gives() -> None:
     assert [e.to_json() for e in again.transcript] == [e.to_json() for e in fresh.transcript]
 
 
-def test_every_scenario_flow_also_passes_with_typed_text() -> None:
-    """The flows do not depend on the recognizer: the known recognizer issues vanish."""
+def test_the_scenario_set_walks_every_branch_command_and_outcome() -> None:
+    """Run with typed text (the flows do not depend on the recognizer, and the known
+    recognizer issues vanish): every better/same/worse rule of every routine, every
+    command and every outcome is exercised by some scenario file."""
     text_runner = Runner(engine="text")
+    branches: set[tuple[str, str, str]] = set()
+    heard: set[str] = set()
+    outcomes: set[str | None] = set()
+    recorded: set[str] = set()
     for path in sorted(SCENARIOS.glob("*.yaml")):
-        result = text_runner.run(load_scenario(path))
+        loaded = load_scenario(path)
+        result = text_runner.run(loaded)
         assert result.passed, f"{path.name}:\n{result.render_failures()}"
+        routine = loaded.scenario.routine
+        branches |= {(routine, exercise, answer) for exercise, answer in result.answers}
+        heard |= set(result.heard)
+        outcomes.add(result.outcome)
+        if any(turn.wav for turn in loaded.scenario.turns):
+            recorded.add(routine)
+    wanted = {
+        (routine_id, exercise, answer)
+        for routine_id, exercises in routine_catalog().items()
+        for exercise in exercises
+        for answer in ("better", "same", "worse")
+    }
+    assert sorted(wanted - branches) == []
+    assert set(COMMAND_INTENTS) <= heard
+    assert {"not_understood", "silence"} <= heard
+    assert set(OUTCOMES) <= outcomes
+    assert recorded == set(routine_catalog())  # recorded WAVs in every routine
 
 
 def backcoach(*args: str) -> subprocess.CompletedProcess[str]:

@@ -64,6 +64,8 @@ class ScenarioResult:
     transcript: list[TranscriptEntry] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     heard: list[str] = field(default_factory=list)
+    #: (exercise, answer) for each exercise finished, from the engine's journal entries.
+    answers: list[tuple[str, str]] = field(default_factory=list)
     virtual_ms: int = 0
     wall_s: float = 0.0
     known_issue: str | None = None

@@ -216,6 +216,9 @@ class _Session:
                 self.current_exercise = exercise
             elif entry.kind == "exercise_finished":
                 self.current_exercise = None
+                answer = (str(entry.data.get("exercise")), str(entry.data.get("answer")))
+                if not self.result.answers or self.result.answers[-1] != answer:
+                    self.result.answers.append(answer)
         self.synced_logs = len(driver.logs)
         self.interject_if_due()
 
