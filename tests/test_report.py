@@ -121,6 +121,21 @@ def test_text_from_the_journal_is_escaped(home: Path, tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
 
 
+def test_since_limits_the_report_to_recent_sessions(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    six_weeks()
+    out = tmp_path / "recent.html"
+    assert main(["report", "--since", "2026-11-01", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Sessions from <b>3 Nov 2026 to 12 Nov 2026</b>: 6 sessions." in html
+    assert main(["report", "--since", "2027-01-01", "--out", str(out)]) == 1
+    assert "No sessions on or after 01 Jan 2027" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["report", "--since", "last week"])
+    assert "expected a day like" in capsys.readouterr().err
+
+
 def test_an_out_folder_that_does_not_exist_is_one_clear_line(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from ..journal import open_journal
@@ -22,6 +22,19 @@ def register(subparsers: Subparsers, summary: str) -> None:
         help="where to write the page (default: backcoach-report-DATE.html here; "
         "a folder puts it there)",
     )
+    parser.add_argument(
+        "--since",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="only sessions on or after this day (default: all)",
+    )
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a day like 2026-10-31: {text!r}") from None
 
 
 def default_name(today: datetime) -> str:
@@ -40,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
     if path.exists():
         with open_journal(path) as journal:
             sessions = journal.sessions()
+    if sessions and args.since is not None:
+        sessions = [s for s in sessions if s.started_at.date() >= args.since]
+        if not sessions:
+            console.print(f"No sessions on or after {args.since:%d %b %Y}; nothing to report.")
+            return 1
     if not sessions:
         console.print(
             f"No sessions in the journal yet ({path}), so there is nothing to report.\n"
