@@ -41,9 +41,16 @@ def _run(args: argparse.Namespace) -> int:
             result = runner.run(loaded)
         except AssistantError as exc:
             failed += 1
-            err_console.print(f"ERROR {exc}", markup=False, soft_wrap=True)
+            message = str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"
+            err_console.print(f"ERROR {message}", markup=False, soft_wrap=True)
             reports.append(
-                {"scenario": path.stem, "file": str(path), "passed": False, "error": str(exc)}
+                {
+                    "scenario": path.stem,
+                    "file": str(path),
+                    "passed": False,
+                    "status": "error",
+                    "error": message,
+                }
             )
             continue
         reports.append(result.to_json())

@@ -99,10 +99,16 @@ def check_expectations(
                 failures.append(Failure(f"said although it must not be: '{phrase}'", index))
                 break
     if expect.heard is not None and list(expect.heard) != list(heard):
+        index = next(
+            (i for i, (e, a) in enumerate(zip(expect.heard, heard, strict=False)) if e != a),
+            min(len(expect.heard), len(heard)),
+        )
+        replies = [i for i, entry in enumerate(transcript) if entry.who == "user"]
+        at = replies[min(index, len(replies) - 1)] if replies else end
         failures.append(
             Failure(
                 f"recognised intents differ: expected {_list(expect.heard)}, got {_list(heard)}",
-                end,
+                at,
             )
         )
     return failures

@@ -78,8 +78,14 @@ class Runner:
         return self.engine_override or loaded.scenario.engine or DEFAULT_ENGINE
 
     def run(self, loaded: LoadedScenario) -> ScenarioResult:
+        """Run one scenario.  A recognizer that cannot start raises before the session."""
         started = time.perf_counter()
-        result = _Session(self, loaded, self.engine_for(loaded)).run()
+        engine = self.engine_for(loaded)
+        if engine != "text":
+            self.recognizer(engine)
+        elif any(turn.wav is not None for turn in loaded.scenario.turns):
+            self.recognizer(AUDIO_ENGINE_FOR_WAV)
+        result = _Session(self, loaded, engine).run()
         result.wall_s = time.perf_counter() - started
         return result
 
