@@ -464,3 +464,18 @@ def test_closing_without_an_ending_marks_interrupted(journal: Journal) -> None:
     assert s.outcome == INTERRUPTED
     with pytest.raises(JournalError, match="closed"):
         journal.record(LogEntry("command", 1, {"intent": "pause"}))
+
+
+def test_an_entry_that_cannot_be_stored_does_not_block_later_ones(journal: Journal) -> None:
+    journal.record(LogEntry("session_started", 0, {"routine": "extension"}))
+    raw = sqlite3.connect(journal.path, isolation_level=None)
+    try:
+        raw.execute("PRAGMA foreign_keys = ON")
+        raw.execute("DELETE FROM entries")
+        raw.execute("DELETE FROM sessions")  # erased underneath the running session
+    finally:
+        raw.close()
+    with pytest.raises(JournalError, match="FOREIGN KEY"):
+        journal.record(LogEntry("exercise_started", 1, {"exercise": "prone-lying"}))
+    journal.record(LogEntry("session_started", 2, {"routine": "flexion"}))
+    assert [s.routine for s in journal.sessions()] == ["flexion"]

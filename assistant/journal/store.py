@@ -102,6 +102,11 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
+def _transient(error: JournalError) -> bool:
+    cause = str(error.__cause__ or "").lower()
+    return "locked" in cause or "busy" in cause
+
+
 def describe_error(path: Path, exc: BaseException) -> JournalError:
     """Turn an sqlite3 / OS error into one line naming the file and what to do."""
     text = str(exc)
@@ -236,6 +241,13 @@ class Journal:
 
         try:
             self._write(apply)
+        except JournalError as exc:
+            self._session_id = saved
+            if not _transient(exc):
+                # Not a lock that will pass: keeping the entries would make every
+                # later record fail the same way.
+                self._pending.clear()
+            raise
         except BaseException:
             self._session_id = saved
             raise
