@@ -126,10 +126,15 @@ def _mtext(text: str) -> str:
     )
 
 
+def _ytext(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def to_mermaid(routine: Routine) -> str:
     lines = [
         "---",
-        f"title: {_mtext(routine.title)} ({routine.id})",
+        # YAML front matter: a double-quoted string, so a colon in a title is safe.
+        f'title: "{_ytext(routine.title)} ({routine.id})"',
         "---",
         "flowchart TD",
         '    start_node(["Start"])',

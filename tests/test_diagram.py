@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from assistant.diagram import edges, global_rules, render
 from assistant.dialog.routine import ANSWERS, Routine, load_routine, load_routines
@@ -69,8 +70,12 @@ def test_mermaid_shows_the_stop_outcomes(routine: Routine) -> None:
 def test_mermaid_labels_are_escaped() -> None:
     base = ROUTINES["extension"]
     first = base.exercises[0].model_copy(update={"name": 'Lie "flat" & <relax>'})
-    odd = base.model_copy(update={"exercises": [first, *base.exercises[1:]]})
+    odd = base.model_copy(
+        update={"title": 'Back: "extension"', "exercises": [first, *base.exercises[1:]]}
+    )
     text = render(odd, "mermaid")
+    front = yaml.safe_load(text.split("---")[1])
+    assert front == {"title": 'Back: "extension" (extension)'}
     assert "Lie #quot;flat#quot; #amp; #lt;relax#gt;" in text
     for line in text.splitlines():
         if "[" in line and line.strip().startswith("ex_"):
