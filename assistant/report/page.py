@@ -141,8 +141,8 @@ def _pain_section(sessions: list[SessionRecord]) -> str:
     if svg is None:
         return (
             '<h2>Leg pain over time</h2><p class="note">No 0–10 leg-pain ratings were given '
-            "in these sessions. Back Coach asks for one at the start and the end of a session "
-            "when rating is switched on.</p>"
+            "in these sessions. Back Coach asks for one at the start and at the end of each "
+            "session; it can be skipped.</p>"
         )
     rows = [[escape(_when(p.when)), _rating(p.before), _rating(p.after)] for p in points]
     return (
