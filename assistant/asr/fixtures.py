@@ -29,6 +29,7 @@ import numpy.typing as npt
 from ..audioio import SAMPLE_RATE, read_audio, write_audio
 from ..paths import fixtures_dir
 from . import phrases
+from .matcher import NUMBER_WORDS
 
 __all__ = [
     "Voice",
@@ -50,24 +51,37 @@ __all__ = [
 class Voice:
     name: str  # espeak-ng voice (with variant)
     rate_wpm: int
+    label: str = ""  # file-name id; defaults to the voice name
 
     @property
     def id(self) -> str:
-        return self.name.replace("+", "-")
+        return self.label or self.name.replace("+", "-")
 
 
+#: Accents (US, New York, RP, Lancaster, Scotland, plain British), Klatt variants
+#: (different timbres) and rates 130-175 wpm.  The Klatt synthesiser is used for
+#: most voices: the bundled PocketSphinx model (trained on real US speech) reads
+#: it far more reliably than espeak-ng's default formant voices, which tend to be
+#: misheard even by a plain digit grammar; the plain ``en-gb`` voice is kept as
+#: the hard case.
 VOICES: tuple[Voice, ...] = (
+    Voice("en-us+klatt2", 150),
+    Voice("en-us+klatt3", 165),
+    Voice("en-us+klatt5", 140),
+    Voice("en-us+klatt4", 175),
+    Voice("en-us+klatt6", 130),
+    Voice("en-us-nyc+klatt2", 150),
+    Voice("en-gb-x-rp+klatt2", 150),
+    Voice("en-gb-x-gbclan+klatt2", 155),
+    Voice("en-gb-scotland+klatt2", 145),
     Voice("en-gb", 150),
-    Voice("en-us", 165),
-    Voice("en-gb-scotland+f3", 140),
-    Voice("en-029+m3", 155),
-    Voice("en-gb-x-rp+f2", 175),
-    Voice("en-us-nyc+m5", 130),
-    Voice("en-gb-x-gbclan+f4", 160),
-    Voice("en-gb-x-gbcwmd+m2", 185),
 )
-OOV_VOICES: tuple[Voice, ...] = VOICES[:4]
-ANSWER_VOICES: tuple[Voice, ...] = (Voice("en-gb", 150), Voice("en-us", 165))
+OOV_VOICES: tuple[Voice, ...] = (VOICES[0], VOICES[3], VOICES[6], VOICES[9])
+#: answers/<transcript>_en-gb.wav and _en-us.wav, for scenario files.
+ANSWER_VOICES: tuple[Voice, ...] = (
+    Voice("en-gb-x-rp+klatt2", 150, "en-gb"),
+    Voice("en-us+klatt2", 150, "en-us"),
+)
 
 #: Core answers kept as WAV under answers/ (transcript, context).
 CORE_ANSWERS: tuple[tuple[str, str], ...] = (
@@ -84,7 +98,7 @@ CORE_ANSWERS: tuple[tuple[str, str], ...] = (
     ("pause", "command"),
     ("continue", "command"),
     ("ouch", "command"),
-    *((word, "number") for word in ("zero one two three four five six seven eight nine ten").split()),
+    *((word, "number") for word in NUMBER_WORDS),
 )
 
 MANIFEST = "manifest.csv"
@@ -101,7 +115,8 @@ class ManifestRow:
     transcript: str
     intent: str  # "" for oov and noise
     context: str  # "" for oov and noise
-    voice: str
+    voice: str  # espeak-ng voice (noise clips: the noise kind)
+    rate_wpm: int
     speech_start_ms: int
     speech_end_ms: int
 
@@ -197,7 +212,12 @@ def _noise_clip(kind: str, index: int) -> npt.NDArray[np.float32]:
     return x.astype(np.float32)
 
 
-NOISE_KINDS: tuple[tuple[str, int], ...] = (("stationary", 6), ("cough", 8), ("breath", 6), ("hum", 4))
+NOISE_KINDS: tuple[tuple[str, int], ...] = (
+    ("stationary", 6),
+    ("cough", 8),
+    ("breath", 6),
+    ("hum", 4),
+)
 
 
 # ------------------------------------------------------------------- generate
@@ -217,7 +237,11 @@ def generate(out_dir: Path | None = None, *, quiet: bool = False) -> list[Manife
         def speak(text: str, voice: Voice, rel: str, kind: str, intent: str, context: str) -> None:
             clip, start, end = _framed(synthesize(text, voice, work), rel)
             write_audio(out_dir / rel, clip)
-            rows.append(ManifestRow(rel, kind, text, intent, context, voice.id, start, end))
+            rows.append(
+                ManifestRow(
+                    rel, kind, text, intent, context, voice.name, voice.rate_wpm, start, end
+                )
+            )
 
         for sample in phrases.samples():
             for voice in VOICES:
@@ -236,7 +260,7 @@ def generate(out_dir: Path | None = None, *, quiet: bool = False) -> list[Manife
                 rel = f"noise/{kind}_{index}.flac"
                 clip, _, _ = _framed(_noise_clip(kind, index), rel)
                 write_audio(out_dir / rel, clip)
-                rows.append(ManifestRow(rel, "noise", "", "", "", kind, 0, 0))
+                rows.append(ManifestRow(rel, "noise", "", "", "", kind, 0, 0, 0))
         if not quiet:
             print(f"{len(rows)} clips written under {out_dir}")
     _write_manifest(out_dir / MANIFEST, rows)
@@ -264,6 +288,7 @@ def read_manifest(folder: Path | None = None) -> list[ManifestRow]:
                 intent=r["intent"],
                 context=r["context"],
                 voice=r["voice"],
+                rate_wpm=int(r["rate_wpm"]),
                 speech_start_ms=int(r["speech_start_ms"]),
                 speech_end_ms=int(r["speech_end_ms"]),
             )

@@ -1,9 +1,99 @@
-"""`backcoach recognize`: not available yet (filled in by its own issue)."""
+"""``backcoach recognize --context CONTEXT FILE...``: decode audio files, one line each."""
 
 from __future__ import annotations
 
-from ._common import Subparsers, add_command, not_available
+import argparse
+import json
+import time
+from pathlib import Path
+
+from ..config import ENGINES
+from ..errors import AssistantError
+from ..events import CONTEXTS, Heard
+from ._common import Subparsers, add_command, console, err_console
+from .run import settings_from_args
+
+__all__ = ["register"]
+
+#: Exit code when at least one file could not be decoded.
+FILE_ERROR_EXIT = 1
+
+
+def _decode_file(recognizer: object, path: Path, context: str) -> dict[str, object]:
+    from ..asr.base import decode_clip
+    from ..asr.text import TextRecognizer
+    from ..audioio import read_audio
+
+    started = time.perf_counter()
+    if isinstance(recognizer, TextRecognizer):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AssistantError(f"{path}: cannot read as text ({exc})") from exc
+        recognizer.set_context(context)
+        result = recognizer.accept_text(text.strip())[0]
+    else:
+        samples = read_audio(path)
+        result = decode_clip(recognizer, samples, context)  # type: ignore[arg-type]
+    decode_ms = round((time.perf_counter() - started) * 1000, 1)
+    return {
+        "file": str(path),
+        "intent": result.intent if isinstance(result, Heard) else None,
+        "text": result.text,
+        "confidence": result.confidence if isinstance(result, Heard) else None,
+        "decode_ms": decode_ms,
+    }
+
+
+def _line(row: dict[str, object]) -> str:
+    if row.get("error"):
+        return f"{row['file']}: error: {row['error']}"
+    heard = f'"{row["text"]}"' if row["text"] else "(nothing)"
+    if row["intent"] is None:
+        return f"{row['file']}: not understood {heard} [{row['decode_ms']} ms]"
+    return (
+        f"{row['file']}: {row['intent']} {heard} "
+        f"(confidence {row['confidence']}) [{row['decode_ms']} ms]"
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..asr.base import create_recognizer
+
+    settings = settings_from_args(args)
+    if args.download_vosk_model:
+        from ..asr.vosk_engine import download_vosk_model
+
+        err_console.print(f"Vosk model ready at {download_vosk_model()}")
+    recognizer = create_recognizer(settings)
+    err_console.print(f"recognizer: {recognizer.description}")
+    failed = False
+    for name in args.files:
+        path = Path(name)
+        try:
+            row = _decode_file(recognizer, path, args.context)
+        except AssistantError as exc:
+            failed = True
+            row = {"file": str(path), "intent": None, "text": "", "confidence": None}
+            row.update({"decode_ms": None, "error": str(exc)})
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            console.print(_line(row), markup=False, soft_wrap=True)
+    return FILE_ERROR_EXIT if failed else 0
 
 
 def register(subparsers: Subparsers, summary: str) -> None:
-    add_command(subparsers, "recognize", summary, not_available("recognize"))
+    parser = add_command(subparsers, "recognize", summary, _run)
+    parser.add_argument(
+        "--context", required=True, choices=CONTEXTS, help="what the coach is listening for"
+    )
+    parser.add_argument("--engine", choices=ENGINES, help="speech recognizer (default: config)")
+    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
+    parser.add_argument(
+        "--download-vosk-model",
+        action="store_true",
+        help="fetch vosk-model-small-en-us-0.15 with vosk's downloader first (needs internet)",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="audio files (WAV, FLAC, ...)")

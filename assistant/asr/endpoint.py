@@ -1,0 +1,169 @@
+"""Energy-based voice activity detection and endpointing on the audio's own timeline.
+
+Frames of 10 ms.  The noise floor is tracked (fast down, slow up) so stationary
+noise does not count as speech; an utterance starts when the frame energy is
+``on_db`` above the floor for ``onset_frames`` frames and ends after
+``end_silence_ms`` below ``off_db``.  Everything is counted in samples, so
+replaying a WAV gives the same segments every time.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["EndpointConfig", "Endpointer", "SegmentEvent"]
+
+FRAME = 160  # samples per 10 ms frame at 16 kHz
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    on_db: float = 7.0
+    off_db: float = 4.0
+    onset_frames: int = 3
+    end_silence_ms: int = 200
+    pre_roll_ms: int = 200
+    min_speech_ms: int = 90
+    max_speech_ms: int = 6000
+    floor_rise_db: float = 0.02  # per frame, outside speech
+    sample_rate: int = 16000
+
+
+@dataclass
+class SegmentEvent:
+    """``start`` (with the pre-roll), ``audio`` (more speech), or ``end`` of an utterance."""
+
+    kind: str
+    samples: npt.NDArray[np.int16]
+    start_ms: int = 0
+    end_ms: int = 0
+    speech_ms: int = 0
+    decided_ms: int = 0  # when the end was decided (end_ms is the end of the speech)
+
+
+class Endpointer:
+    def __init__(self, config: EndpointConfig | None = None) -> None:
+        self.config = config or EndpointConfig()
+        self.reset()
+
+    def reset(self) -> None:
+        cfg = self.config
+        self._pending = np.zeros(0, np.int16)
+        self._pending_start = 0  # sample index of _pending[0] on the stream timeline
+        self._position: int | None = None
+        self._floor: float | None = None
+        self._history: deque[npt.NDArray[np.int16]] = deque(
+            maxlen=max(1, cfg.pre_roll_ms // 10 + cfg.onset_frames)
+        )
+        self._above = 0
+        self._below = 0
+        self._in_speech = False
+        self._utt_start = 0
+        self._speech_frames = 0
+        self._last_speech_end = 0
+        self._utt_frames = 0
+
+    @property
+    def in_speech(self) -> bool:
+        return self._in_speech
+
+    def _ms(self, sample: int) -> int:
+        return sample * 1000 // self.config.sample_rate
+
+    def process(self, samples: npt.NDArray[np.int16], timestamp_ms: int) -> list[SegmentEvent]:
+        """Feed samples starting at ``timestamp_ms``; return segment events in order."""
+        cfg = self.config
+        if self._position is None or not self._pending.size:
+            start = timestamp_ms * cfg.sample_rate // 1000
+            if self._position is None or abs(start - self._position) > FRAME:
+                self._position = start
+            self._pending_start = self._position
+        data = np.concatenate([self._pending, samples.astype(np.int16, copy=False)])
+        events: list[SegmentEvent] = []
+        speech_chunk: list[npt.NDArray[np.int16]] = []
+        n_frames = data.size // FRAME
+        for index in range(n_frames):
+            frame = data[index * FRAME : (index + 1) * FRAME]
+            frame_start = self._pending_start + index * FRAME
+            events.extend(self._frame(frame, frame_start, speech_chunk))
+        used = n_frames * FRAME
+        self._pending = data[used:].copy()
+        self._pending_start += used
+        self._position = self._pending_start + self._pending.size
+        if speech_chunk and self._in_speech:
+            events.append(SegmentEvent("audio", np.concatenate(speech_chunk)))
+        return events
+
+    def flush(self) -> list[SegmentEvent]:
+        """End of input: close an open utterance."""
+        if not self._in_speech:
+            return []
+        return self._close(self._pending_start)
+
+    def _frame(
+        self, frame: npt.NDArray[np.int16], frame_start: int, chunk: list[npt.NDArray[np.int16]]
+    ) -> list[SegmentEvent]:
+        cfg = self.config
+        energy = 10.0 * np.log10(float(np.mean(frame.astype(np.float64) ** 2)) + 1.0)
+        if self._floor is None:
+            self._floor = energy
+        floor = self._floor
+        events: list[SegmentEvent] = []
+        if not self._in_speech:
+            self._history.append(frame)
+            self._above = self._above + 1 if energy > floor + cfg.on_db else 0
+            if energy < floor:
+                self._floor = 0.8 * floor + 0.2 * energy
+            elif self._above == 0:
+                self._floor = floor + min(cfg.floor_rise_db, energy - floor)
+            if self._above >= cfg.onset_frames:
+                pre = np.concatenate(list(self._history))
+                self._in_speech = True
+                self._utt_start = frame_start + FRAME - pre.size
+                self._speech_frames = self._above
+                self._utt_frames = pre.size // FRAME
+                self._below = 0
+                self._last_speech_end = frame_start + FRAME
+                self._history.clear()
+                chunk.clear()
+                events.append(
+                    SegmentEvent("start", pre, start_ms=self._ms(max(0, self._utt_start)))
+                )
+            return events
+        chunk.append(frame)
+        self._utt_frames += 1
+        if energy > floor + cfg.off_db:
+            self._below = 0
+            self._speech_frames += 1
+            self._last_speech_end = frame_start + FRAME
+        else:
+            self._below += 1
+            if energy < floor:
+                self._floor = 0.9 * floor + 0.1 * energy
+        too_long = self._utt_frames * 10 >= cfg.max_speech_ms
+        if self._below * 10 >= cfg.end_silence_ms or too_long:
+            if chunk:
+                events.append(SegmentEvent("audio", np.concatenate(chunk)))
+                chunk.clear()
+            events.extend(self._close(frame_start + FRAME))
+        return events
+
+    def _close(self, at_sample: int) -> list[SegmentEvent]:
+        self._in_speech = False
+        self._above = 0
+        self._below = 0
+        speech_ms = self._speech_frames * 10
+        return [
+            SegmentEvent(
+                "end",
+                np.zeros(0, np.int16),
+                start_ms=self._ms(max(0, self._utt_start)),
+                end_ms=self._ms(min(at_sample, self._last_speech_end)),
+                speech_ms=speech_ms,
+                decided_ms=self._ms(at_sample),
+            )
+        ]

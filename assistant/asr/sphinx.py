@@ -1,0 +1,284 @@
+"""PocketSphinx adapter: a JSGF grammar per listening context, with rejection.
+
+The bundled US English acoustic model is used with a small dictionary holding
+only the phrase words.  ``Endpointer`` cuts utterances on trailing silence (on
+the audio's own timeline); each utterance is then decoded whole, with its own
+cepstral mean (deterministic per clip), by:
+
+* the context grammar (built from the phrase templates, global commands included);
+* an all-phone loop: the best any sequence of English phones can do.
+
+Rejection (each failure gives ``NotUnderstood``):
+
+* too little voiced sound, or little energy in the speech band: noise, breathing,
+  coughs, hum;
+* the grammar path scores far below the phone loop per frame: out-of-vocabulary
+  speech fits a phone loop much better than it fits any phrase;
+* the winning intent does not beat the best phrase of any *other* intent of the
+  context (a second grammar decode without it) by a margin, wider for
+  better/worse/same and yes/no: when unsure, say so rather than guess.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pocketsphinx
+
+from ..errors import RecognizerError
+from ..events import CONTEXTS, Heard, NotUnderstood
+from . import phrases
+from .base import Result
+from .endpoint import EndpointConfig, Endpointer, SegmentEvent
+from .features import speech_band_ratio, voiced_ms
+from .matcher import match_intent
+
+__all__ = ["SphinxRecognizer", "Thresholds", "jsgf_grammar", "model_paths", "DECODER_BEAMS"]
+
+#: PocketSphinx's default beams: narrower ones (1e-25) were faster but lost the
+#: right path on about one clip in ten.
+DECODER_BEAMS: dict[str, float] = {}
+#: Intents whose confusion is the costly one: they need a wider margin.
+SAFETY_INTENTS = frozenset({"better", "worse", "same", "yes", "no"})
+_LOG_BASE = math.log(1.0001)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-frame score limits (log base 1.0001, PocketSphinx's scaled units)."""
+
+    phone_loop: float = -24.0  # grammar - phone loop, per frame: at least this
+    margin: float = 1.0  # winner - best other intent, per frame: at least this
+    safety_margin: float = 1.5  # the same, for better/worse/same and yes/no
+    min_voiced_ms: int = 20  # noise, breathing and coughs are unvoiced
+    min_band_ratio: float = 0.45  # hum and rumble have little energy in 250 Hz-4 kHz
+    min_speech_ms: int = 90
+    max_speech_ms: int = 5000
+
+
+def model_paths() -> tuple[Path, Path]:
+    """The bundled acoustic model folder and CMU dictionary."""
+    root = Path(pocketsphinx.get_model_path())
+    return root / "en-us" / "en-us", root / "en-us" / "cmudict-en-us.dict"
+
+
+def jsgf_grammar(context: str, exclude: frozenset[str] = frozenset()) -> str | None:
+    """JSGF for ``context`` (with global commands) from the phrase templates."""
+    alternatives = [
+        f"( {template} )"
+        for spec in phrases.phrase_book().intents
+        if spec.context in (context, phrases.COMMAND_CONTEXT) and spec.intent not in exclude
+        for template in spec.templates
+    ]
+    if not alternatives:
+        return None
+    return (
+        "#JSGF V1.0;\ngrammar backcoach;\npublic <utterance> = " + " | ".join(alternatives) + ";\n"
+    )
+
+
+def _small_dictionary(full_dict: Path) -> str:
+    words = set(phrases.vocabulary())
+    lines = []
+    with full_dict.open(encoding="utf-8") as handle:
+        for line in handle:
+            head = line.split(" ", 1)[0]
+            if head.split("(", 1)[0] in words:
+                lines.append(line)
+    found = {line.split(" ", 1)[0].split("(", 1)[0] for line in lines}
+    missing = words - found
+    if missing:
+        raise RecognizerError(
+            f"{full_dict}: no pronunciation for {', '.join(sorted(missing))}; "
+            "fix assistant/data/phrases.yaml"
+        )
+    return "".join(lines)
+
+
+def _log_score(value: float) -> float:
+    return math.log(value) / _LOG_BASE if value > 0 else -math.inf
+
+
+class SphinxRecognizer:
+    name = "pocketsphinx"
+    sample_rate = 16000
+
+    def __init__(
+        self,
+        *,
+        thresholds: Thresholds | None = None,
+        endpoint: EndpointConfig | None = None,
+        reject: bool = True,
+    ) -> None:
+        self.description = "PocketSphinx (bundled en-us model, grammar per context)"
+        self.thresholds = thresholds or Thresholds()
+        self.reject = reject
+        hmm, full_dict = model_paths()
+        if not hmm.is_dir():
+            raise RecognizerError(f"{hmm}: PocketSphinx model missing; reinstall pocketsphinx")
+        with tempfile.TemporaryDirectory() as tmp:
+            dict_path = os.path.join(tmp, "backcoach.dict")
+            Path(dict_path).write_text(_small_dictionary(full_dict), encoding="utf-8")
+            common = {
+                "hmm": str(hmm),
+                "dict": dict_path,
+                "lm": None,
+                "loglevel": "FATAL",
+                "cmn": "batch",
+            }
+            try:
+                self._grammar = pocketsphinx.Decoder(**common, **DECODER_BEAMS, bestpath=False)
+                self._phones = pocketsphinx.Decoder(**common, **DECODER_BEAMS)
+            except (RuntimeError, ValueError) as exc:
+                raise RecognizerError(f"{hmm}: PocketSphinx could not start ({exc})") from exc
+        for context in CONTEXTS:
+            grammar = jsgf_grammar(context)
+            assert grammar is not None
+            self._grammar.add_jsgf_string(context, grammar)
+        self._competitors: set[str] = set()
+        self._phones.add_allphone_file("allphone", None)
+        self._phones.activate_search("allphone")
+        self._endpointer = Endpointer(
+            replace(
+                endpoint or EndpointConfig(),
+                min_speech_ms=self.thresholds.min_speech_ms,
+            )
+        )
+        self._context: str | None = None
+        self._buffer: list[npt.NDArray[np.int16]] = []
+        self._in_utt = False
+        self.last_scores: dict[str, float] = {}
+
+    # ----------------------------------------------------------- protocol
+
+    def set_context(self, context: str | None) -> None:
+        if context is not None and context not in CONTEXTS:
+            raise ValueError(f"unknown listening context {context!r}")
+        if context != self._context:
+            self._abort()
+            self._context = context
+            if context is not None:
+                self._grammar.activate_search(context)
+
+    def reset(self) -> None:
+        self._abort()
+
+    def accept(self, samples: npt.NDArray[np.int16], timestamp_ms: int) -> list[Result]:
+        if self._context is None:
+            return []
+        events = self._endpointer.process(np.asarray(samples, dtype=np.int16), timestamp_ms)
+        return self._handle(events)
+
+    def flush(self) -> list[Result]:
+        if self._context is None:
+            return []
+        return self._handle(self._endpointer.flush())
+
+    # ------------------------------------------------------------ decoding
+
+    def _abort(self) -> None:
+        self._in_utt = False
+        self._buffer = []
+        self._endpointer.reset()
+
+    def _handle(self, events: list[SegmentEvent]) -> list[Result]:
+        results: list[Result] = []
+        for event in events:
+            if event.kind == "start":
+                self._in_utt = True
+                self._buffer = [event.samples]
+            elif event.kind == "audio" and self._in_utt:
+                self._buffer.append(event.samples)
+            elif event.kind == "end" and self._in_utt:
+                result = self._finish(event)
+                if result is not None:
+                    results.append(result)
+        return results
+
+    def _decode(self, decoder: pocketsphinx.Decoder, audio: bytes) -> pocketsphinx.Hypothesis:
+        """Decode one whole utterance (batch cepstral mean: deterministic per clip)."""
+        decoder.start_utt()
+        decoder.process_raw(audio, full_utt=True)
+        decoder.end_utt()
+        return decoder.hyp()
+
+    def _finish(self, event: SegmentEvent) -> Result | None:
+        self._in_utt = False
+        start_ms, end_ms = event.start_ms, event.end_ms
+        if event.speech_ms < self.thresholds.min_speech_ms:
+            return None  # a click: not an utterance
+        audio = np.concatenate(self._buffer)
+        hyp = self._decode(self._grammar, audio.tobytes())
+        if hyp is None or not hyp.hypstr:
+            return NotUnderstood("", start_ms, end_ms)
+        text = hyp.hypstr
+        if event.speech_ms > self.thresholds.max_speech_ms:
+            return NotUnderstood(text, start_ms, end_ms)
+        matched = match_intent(text, self._context or "command", start_ms=start_ms, end_ms=end_ms)
+        if not isinstance(matched, Heard):
+            return NotUnderstood(text, start_ms, end_ms)
+        if not self.reject:
+            return matched
+        limits = self.thresholds
+        voiced = voiced_ms(audio)
+        band = speech_band_ratio(self._core(audio))
+        self.last_scores = {"voiced_ms": voiced, "band_ratio": band}
+        if voiced < limits.min_voiced_ms or band < limits.min_band_ratio:
+            return NotUnderstood(text, start_ms, end_ms)
+        frames = max(1, audio.size // 160)
+        grammar_score = _log_score(hyp.score)
+        phone = self._decode(self._phones, audio.tobytes())
+        phone_score = _log_score(phone.score) if phone is not None else grammar_score
+        loop = (grammar_score - phone_score) / frames
+        self.last_scores["phone_loop"] = loop
+        if loop < limits.phone_loop:
+            return NotUnderstood(text, start_ms, end_ms)
+        competitor = self._competitor_score(matched.intent, audio)
+        margin = (grammar_score - competitor) / frames
+        self.last_scores["margin"] = margin
+        needed = (
+            self.thresholds.safety_margin
+            if matched.intent in SAFETY_INTENTS
+            else self.thresholds.margin
+        )
+        if margin < needed:
+            return NotUnderstood(text, start_ms, end_ms)
+        confidence = _confidence(loop - self.thresholds.phone_loop, margin - needed)
+        return Heard(matched.intent, text, confidence, start_ms, end_ms)
+
+    def _core(self, audio: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
+        """The utterance without its pre-roll and trailing silence."""
+        pre = self._endpointer.config.pre_roll_ms * 16
+        tail = self._endpointer.config.end_silence_ms * 16
+        core = audio[pre : max(pre, audio.size - tail)]
+        return core if core.size >= 800 else audio
+
+    def _competitor_score(self, intent: str, audio: npt.NDArray[np.int16]) -> float:
+        """Best score of any phrase of another intent on the buffered utterance."""
+        context = self._context or "command"
+        name = f"{context}-not-{intent}"
+        if name not in self._competitors:
+            grammar = jsgf_grammar(context, exclude=frozenset({intent}))
+            if grammar is None:
+                return -math.inf
+            self._grammar.add_jsgf_string(name, grammar)
+            self._competitors.add(name)
+        self._grammar.activate_search(name)
+        try:
+            hyp = self._decode(self._grammar, audio.tobytes())
+        finally:
+            self._grammar.activate_search(context)
+        return _log_score(hyp.score) if hyp is not None and hyp.hypstr else -math.inf
+
+
+def _confidence(loop_excess: float, margin_excess: float) -> float:
+    """0.5 at the thresholds, towards 1.0 well clear of both."""
+    a = 1.0 / (1.0 + math.exp(-loop_excess / 3.0))
+    b = 1.0 / (1.0 + math.exp(-margin_excess / 2.0)) if math.isfinite(margin_excess) else 1.0
+    return round(min(a, b), 3)
