@@ -125,9 +125,21 @@ def _summary(sessions: list[SessionRecord]) -> str:
     rated = [(p.when, p.before) for p in points if p.before is not None]
     if rated:
         (first_when, first), (last_when, last) = rated[0], rated[-1]
-        cards.append((f"Leg pain on {first_when.day} {first_when:%b}", f"{first} / 10"))
-        if len(rated) > 1:
-            cards.append((f"Leg pain on {last_when.day} {last_when:%b}", f"{last} / 10"))
+        if len(rated) == 1:
+            cards.append((f"Leg pain on {first_when.day} {first_when:%b}", f"{first} / 10"))
+        else:
+            cards.append(
+                (
+                    f"First leg pain, {first_when.day} {first_when:%b} {first_when:%H:%M}",
+                    f"{first} / 10",
+                )
+            )
+            cards.append(
+                (
+                    f"Latest leg pain, {last_when.day} {last_when:%b} {last_when:%H:%M}",
+                    f"{last} / 10",
+                )
+            )
     return (
         '<div class="cards">'
         + "".join(f'<div class="card"><b>{escape(v)}</b>{escape(k)}</div>' for k, v in cards)
