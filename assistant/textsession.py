@@ -40,6 +40,7 @@ from .events import (
     StartTimer,
     TimerFired,
 )
+from .journal import open_session_journal
 
 __all__ = ["run_text", "TextSession", "ScaledClock", "FAST_FACTOR"]
 
@@ -250,15 +251,10 @@ _HINTS: Mapping[str, str] = {
 
 
 def _open_journal(out: TextIO) -> Any:
-    try:
-        from .journal import open_journal
-    except ImportError:  # pragma: no cover - the journal ships with the package
-        return None
-    try:
-        return open_journal()
-    except JournalError as exc:
-        out.write(f"(journal: {exc}; this session will not be saved)\n")
-        return None
+    def notify(message: str) -> None:
+        out.write(f"({message})\n")
+
+    return open_session_journal(notify)
 
 
 def run_text(

@@ -139,3 +139,28 @@ def test_the_command_line_runs_a_piped_session(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Session ended: red flag." in result.stdout
     assert (tmp_path / "data" / "journal.sqlite3").exists()
+
+
+def test_a_second_session_at_the_same_time_is_announced_and_both_are_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.events import LogEntry
+    from assistant.journal import open_journal
+
+    monkeypatch.setenv("BACKCOACH_HOME", str(tmp_path))
+    with open_journal() as other:  # another session, still running in this process
+        other.record(LogEntry("session_started", 0, {"routine": "flexion"}))
+        out = io.StringIO()
+        code = run_text(
+            Settings(routine="extension"),
+            fast=True,
+            stdin=io.StringIO("yes\n"),
+            stdout=out,
+            rate=FAST,
+        )
+        assert code == 0
+        assert "another Back Coach session is running at the same time" in out.getvalue()
+        other.record(LogEntry("session_ended", 10, {"outcome": "completed"}))
+    with open_journal() as journal:
+        outcomes = sorted(s.outcome for s in journal.sessions())
+    assert outcomes == ["completed", "red_flag"]

@@ -21,7 +21,7 @@ from .models import (
     SessionRecord,
 )
 from .schema import SCHEMA_VERSION
-from .store import BUSY_TIMEOUT_S, Journal, describe_error, open_journal
+from .store import BUSY_TIMEOUT_S, Journal, describe_error, open_journal, open_session_journal
 
 __all__ = [
     "ANSWERS",
@@ -36,4 +36,5 @@ __all__ = [
     "SessionRecord",
     "describe_error",
     "open_journal",
+    "open_session_journal",
 ]

@@ -675,3 +675,23 @@ def open_journal(
     with contextlib.suppress(JournalError):  # cosmetic: they read back as interrupted anyway
         journal.mark_stale_sessions()
     return journal
+
+
+def open_session_journal(notify: Callable[[str], None]) -> Journal | None:
+    """Open the journal for a session that is about to start.
+
+    A journal that cannot be opened is reported through ``notify`` and the
+    session goes on unsaved (``None``); another session running at the same time
+    is reported too, since both are recorded side by side.
+    """
+    try:
+        journal = open_journal()
+    except JournalError as exc:
+        notify(f"journal: {exc}; this session will not be saved")
+        return None
+    if journal.others_in_progress():
+        notify(
+            "another Back Coach session is running at the same time; "
+            "both are recorded in the journal"
+        )
+    return journal
