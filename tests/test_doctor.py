@@ -89,3 +89,12 @@ def test_unknown_voice_fails_and_lists_english_voices(tmp_path: Path) -> None:
     assert result.returncode == 1
     speech = line(result.stdout, "espeak-ng + pyttsx3")
     assert "voice 'klingon' not found" in speech and "en-gb" in speech
+
+
+def test_a_vosk_model_folder_given_by_environment_is_found(tmp_path: Path) -> None:
+    model = tmp_path / "vosk-model-small-en-us-0.15"
+    for part in ("am", "conf", "graph"):
+        (model / part).mkdir(parents=True)
+    result = doctor(tmp_path, "--engine", "vosk", env={"BACKCOACH_VOSK_MODEL": str(model)})
+    assert "ok" in line(result.stdout, "Vosk model") and str(model) in result.stdout
+    assert result.returncode == 0

@@ -152,23 +152,10 @@ def check_pocketsphinx(settings: Settings) -> Check:
     return Check("PocketSphinx model", "ok", str(model))
 
 
-def _locate_vosk_model(explicit: Path | None) -> tuple[Path | None, list[str]]:
-    # TODO(integration): replace with the Vosk adapter's own locator.
-    candidates: list[Path] = []
-    if explicit is not None:
-        candidates.append(explicit.expanduser())
-    if os.environ.get("BACKCOACH_VOSK_MODEL"):
-        candidates.append(Path(os.environ["BACKCOACH_VOSK_MODEL"]).expanduser())
-    for folder in (Path("/usr/share/vosk"), Path.home() / ".cache" / "vosk"):
-        candidates.append(folder / "vosk-model-small-en-us-0.15")
-    for path in candidates:
-        if (path / "am").is_dir() or (path / "conf" / "model.conf").is_file():
-            return path, [str(p) for p in candidates]
-    return None, [str(p) for p in candidates]
-
-
 def check_vosk(settings: Settings) -> Check:
-    path, looked = _locate_vosk_model(settings.vosk_model)
+    from ..asr.vosk_engine import try_find_vosk_model
+
+    path, looked = try_find_vosk_model(settings.vosk_model)
     if path is not None:
         return Check("Vosk model", "ok", str(path))
     required = settings.engine == "vosk"
