@@ -98,3 +98,13 @@ def test_a_vosk_model_folder_given_by_environment_is_found(tmp_path: Path) -> No
     result = doctor(tmp_path, "--engine", "vosk", env={"BACKCOACH_VOSK_MODEL": str(model)})
     assert "ok" in line(result.stdout, "Vosk model") and str(model) in result.stdout
     assert result.returncode == 0
+
+
+@pytest.mark.audio
+def test_devices_are_found_through_a_running_sound_server(tmp_path: Path, pulse: object) -> None:
+    result = doctor(tmp_path)  # the pulse fixture exports its server to the environment
+    assert "ok" in line(result.stdout, "Microphone (input)")
+    assert "ok" in line(result.stdout, "Speaker (output)")
+    missing = doctor(tmp_path, "--input-device", "no-such-mic")
+    assert "warn" in line(missing.stdout, "Microphone (input)")
+    assert "'no-such-mic' was not found" in missing.stdout

@@ -22,7 +22,9 @@ from pathlib import Path
 
 from rich.table import Table
 
+from ..audio.devices import Kind, list_devices, resolve_device
 from ..config import Settings
+from ..errors import AudioDeviceError
 from ..paths import journal_file
 from ._common import Subparsers, add_command, console
 from .run import settings_from_args
@@ -93,36 +95,28 @@ def check_portaudio(settings: Settings) -> Check:
     return Check("PortAudio (sounddevice)", "ok", version)
 
 
-def _device_names(kind: str) -> list[str]:
-    import sounddevice
-
-    key = "max_input_channels" if kind == "input" else "max_output_channels"
-    return [str(dev["name"]) for dev in sounddevice.query_devices() if dev[key] > 0]
-
-
-def _check_devices(kind: str, wanted: str | int | None) -> Check:
+def _check_devices(kind: Kind, wanted: str | int | None) -> Check:
     title = "Microphone (input)" if kind == "input" else "Speaker (output)"
-    fix = (
-        "connect one and check the sound server runs (pactl info); "
-        "without one, 'backcoach run --text' works"
-    )
     try:
-        names = _device_names(kind)
-    except (ImportError, OSError):
-        return Check(
-            title, "warn", "cannot list: PortAudio is missing", "sudo apt-get install libportaudio2"
-        )
+        devices = list_devices()
+    except AudioDeviceError as exc:
+        return Check(title, "warn", f"cannot list: {exc}", "sudo apt-get install libportaudio2")
+    names = [
+        d.name for d in devices if (d.input_channels if kind == "input" else d.output_channels)
+    ]
     if not names:
-        return Check(title, "warn", f"no {kind} device found", fix)
-    found = f"{len(names)} found: " + ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
-    if wanted is not None and isinstance(wanted, str) and not any(wanted in n for n in names):
         return Check(
             title,
             "warn",
-            f"configured device '{wanted}' not found; {found}",
-            "pick a name or index from 'backcoach devices'",
+            f"no {kind} device found",
+            "connect one and check the sound server runs (pactl info); "
+            "without one, 'backcoach run --text' works",
         )
-    return Check(title, "ok", found)
+    try:
+        chosen = resolve_device(wanted, kind)
+    except AudioDeviceError as exc:
+        return Check(title, "warn", str(exc), "pick a name or index from 'backcoach devices'")
+    return Check(title, "ok", f"'{chosen.name}' ({len(names)} {kind} device(s) found)")
 
 
 def check_input(settings: Settings) -> Check:
@@ -229,3 +223,5 @@ def register(subparsers: Subparsers, summary: str) -> None:
     )
     parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
     parser.add_argument("--voice", help="espeak-ng voice to try")
+    parser.add_argument("--input-device", help="microphone to check: name or index")
+    parser.add_argument("--output-device", help="speaker to check: name or index")
