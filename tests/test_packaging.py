@@ -30,7 +30,6 @@ def test_the_wheel_carries_routines_and_phrase_templates(tmp_path: Path) -> None
             "wheel",
             "-q",
             "--no-deps",
-            "--no-build-isolation",
             "-w",
             str(tmp_path),
             str(ROOT),
