@@ -55,7 +55,9 @@ class Thresholds:
 
     phone_loop: float = -24.0  # grammar - phone loop, per frame: at least this
     margin: float = 1.0  # winner - best other intent, per frame: at least this
-    safety_margin: float = 1.5  # the same, for better/worse/same and yes/no
+    safety_margin: float = 1.5  # the same, for same and yes/no
+    symptom_margin: float = 2.5  # the same, for better and worse: the costly confusion
+    phone_loop_alone: float = -17.0  # better/worse when no other intent could be scored
     min_voiced_ms: int = 20  # noise, breathing and coughs are unvoiced
     min_band_ratio: float = 0.45  # hum and rumble have little energy in 250 Hz-4 kHz
     min_speech_ms: int = 90
@@ -240,13 +242,19 @@ class SphinxRecognizer:
         if loop < limits.phone_loop:
             return NotUnderstood(text, start_ms, end_ms)
         competitor = self._competitor_score(matched.intent, audio)
+        # No phrase of another intent survived the beam, so there is no margin to
+        # check: for better/worse ask for a much closer fit to the phone loop instead.
+        unsure = competitor == -math.inf and matched.intent in ("better", "worse")
+        if unsure and loop < limits.phone_loop_alone:
+            return NotUnderstood(text, start_ms, end_ms)
         margin = (grammar_score - competitor) / frames
         self.last_scores["margin"] = margin
-        needed = (
-            self.thresholds.safety_margin
-            if matched.intent in SAFETY_INTENTS
-            else self.thresholds.margin
-        )
+        if matched.intent in ("better", "worse"):
+            needed = limits.symptom_margin
+        elif matched.intent in SAFETY_INTENTS:
+            needed = limits.safety_margin
+        else:
+            needed = limits.margin
         if margin < needed:
             return NotUnderstood(text, start_ms, end_ms)
         confidence = _confidence(loop - self.thresholds.phone_loop, margin - needed)

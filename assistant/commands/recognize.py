@@ -47,7 +47,8 @@ def _decode_file(recognizer: object, path: Path, context: str) -> dict[str, obje
 
 def _line(row: dict[str, object]) -> str:
     if row.get("error"):
-        return f"{row['file']}: error: {row['error']}"
+        message = str(row["error"]).removeprefix(f"{row['file']}: ")
+        return f"{row['file']}: error: {message}"
     heard = f'"{row["text"]}"' if row["text"] else "(nothing)"
     if row["intent"] is None:
         return f"{row['file']}: not understood {heard} [{row['decode_ms']} ms]"

@@ -1,0 +1,141 @@
+"""PocketSphinx on the committed fixture audio: right intents, rejection, streaming."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from assistant.asr.base import Recognizer, create_recognizer, decode_clip
+from assistant.asr.fixtures import read_manifest
+from assistant.asr.sphinx import SphinxRecognizer
+from assistant.audioio import read_audio
+from assistant.events import Heard, NotUnderstood
+from assistant.paths import fixtures_dir
+
+ROWS = read_manifest()
+
+
+@pytest.fixture(scope="module")
+def sphinx() -> Iterator[SphinxRecognizer]:
+    yield SphinxRecognizer()
+
+
+def clip(name: str) -> np.ndarray:
+    return read_audio(fixtures_dir() / name)
+
+
+@pytest.mark.parametrize(
+    ("name", "context", "intent"),
+    [
+        ("answers/better_en-gb.wav", "symptom", "better"),
+        ("answers/better_en-us.wav", "symptom", "better"),
+        ("answers/worse_en-gb.wav", "symptom", "worse"),
+        ("answers/worse_en-us.wav", "symptom", "worse"),
+        ("answers/about-the-same_en-gb.wav", "symptom", "same"),
+        ("answers/same_en-us.wav", "symptom", "same"),
+        ("answers/yes_en-gb.wav", "yes-no", "yes"),
+        ("answers/left_en-us.wav", "side", "left"),
+        ("answers/right_en-us.wav", "side", "right"),
+        ("answers/seven_en-gb.wav", "number", "7"),
+        ("answers/ten_en-us.wav", "number", "10"),
+        ("answers/pause_en-gb.wav", "command", "pause"),
+        ("answers/continue_en-us.wav", "command", "resume"),
+        # global commands are heard in every context
+        ("answers/stop_en-gb.wav", "symptom", "stop"),
+        ("answers/ouch_en-us.wav", "number", "ouch"),
+        ("phrases/symptom/its-moved-up-into-my-back__en-us-klatt3.flac", "symptom", "better"),
+        ("phrases/symptom/its-going-further-down-my-leg__en-us-klatt5.flac", "symptom", "worse"),
+        ("phrases/routine/stenosis__en-gb-x-gbclan-klatt2.flac", "routine", "stenosis"),
+    ],
+)
+def test_core_answers_are_understood(
+    sphinx: SphinxRecognizer, name: str, context: str, intent: str
+) -> None:
+    result = decode_clip(sphinx, clip(name), context)
+    assert isinstance(result, Heard), result
+    assert result.intent == intent
+    assert 0.0 < result.confidence <= 1.0
+
+
+@pytest.mark.parametrize("transcript", ["worse", "much worse", "better", "a bit better"])
+def test_better_and_worse_across_voices_never_swap(
+    sphinx: SphinxRecognizer, transcript: str
+) -> None:
+    rows = [r for r in ROWS if r.kind == "phrase" and r.transcript == transcript]
+    assert len({r.voice for r in rows}) >= 8
+    opposite = {"better": "worse", "worse": "better"}[rows[0].intent]
+    intents = [getattr(decode_clip(sphinx, clip(r.file), "symptom"), "intent", None) for r in rows]
+    assert opposite not in intents
+    assert intents.count(rows[0].intent) >= len(rows) - 3, intents
+
+
+def test_noise_coughs_breathing_and_hum_are_not_understood(sphinx: SphinxRecognizer) -> None:
+    noise = [r for r in ROWS if r.kind == "noise"]
+    assert {r.voice for r in noise} >= {"stationary", "cough", "breath", "hum"}
+    for row in noise:
+        result = decode_clip(sphinx, clip(row.file), "symptom")
+        assert isinstance(result, NotUnderstood), (row.file, result)
+
+
+def test_unrelated_speech_is_mostly_rejected(sphinx: SphinxRecognizer) -> None:
+    oov = [r for r in ROWS if r.kind == "oov" and "peter" not in r.file][::2]
+    results = [decode_clip(sphinx, clip(r.file), "symptom") for r in oov]
+    heard = [(r.file, x) for r, x in zip(oov, results, strict=True) if isinstance(x, Heard)]
+    assert not [h for h in heard if h[1].intent in ("better", "worse")], heard
+    assert len(heard) <= len(oov) // 5, heard
+
+
+def test_known_weakness_my_name_is_peter_sounds_like_im_a_bit_better(
+    sphinx: SphinxRecognizer,
+) -> None:
+    """Documented, not wanted: two of four voices saying "my name is Peter" are heard
+    as "I'm a bit better".  The dialog must not act on a better it has not confirmed."""
+    rows = [r for r in ROWS if r.kind == "oov" and "peter" in r.file]
+    results = [decode_clip(sphinx, clip(r.file), "symptom") for r in rows]
+    assert all(getattr(r, "intent", None) in (None, "better") for r in results)
+
+
+def test_streaming_in_small_chunks_matches_the_whole_clip_and_keeps_time(
+    sphinx: SphinxRecognizer,
+) -> None:
+    row = next(r for r in ROWS if r.file == "answers/worse_en-gb.wav")
+    audio = clip(row.file)
+    gap = np.random.default_rng(0).normal(0, 6, 8000).astype(np.int16)  # 0.5 s of room tone
+    stream = np.concatenate([audio, gap, clip("answers/pause_en-us.wav"), gap])
+    sphinx.reset()
+    sphinx.set_context("symptom")
+    results = []
+    base_ms = 60_000
+    for start in range(0, stream.size, 320):  # 20 ms chunks
+        results += sphinx.accept(stream[start : start + 320], base_ms + start // 16)
+    results += sphinx.flush()
+    assert [getattr(r, "intent", None) for r in results] == ["worse", "pause"]
+    first = results[0]
+    assert base_ms <= first.start_ms <= base_ms + row.speech_start_ms
+    assert abs(first.end_ms - (base_ms + row.speech_end_ms)) <= 150
+    assert results[1].start_ms > first.end_ms
+
+
+def test_not_listening_hears_nothing(sphinx: SphinxRecognizer) -> None:
+    sphinx.reset()
+    sphinx.set_context(None)
+    assert sphinx.accept(clip("answers/stop_en-gb.wav"), 0) == []
+    assert sphinx.flush() == []
+
+
+def test_silence_gives_no_result(sphinx: SphinxRecognizer) -> None:
+    room = np.random.default_rng(1).normal(0, 6, 32000).astype(np.int16)
+    assert decode_clip(sphinx, room, "symptom") == NotUnderstood()
+
+
+def test_create_recognizer_by_name() -> None:
+    recognizer = create_recognizer("pocketsphinx")
+    assert isinstance(recognizer, Recognizer)
+    assert recognizer.name == "pocketsphinx"
+    assert recognizer.sample_rate == 16000
+    text = create_recognizer("text")
+    assert text.name == "text"
+    with pytest.raises(ValueError, match="unknown recognizer engine"):
+        create_recognizer("whisper")
