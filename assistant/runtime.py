@@ -49,6 +49,7 @@ __all__ = [
     "JournalLike",
     "RecognizerLike",
     "Runtime",
+    "build_voice_runtime",
     "run_voice",
 ]
 
@@ -209,14 +210,18 @@ class Runtime:
                 if isinstance(result, Heard) and self._may_barge_in(result):
                     self.speaker.stop()
                     self._mute_until = 0
-                    self.caption("you", f"{result.text} ({result.intent})")
+                    self.caption("you", f"{result.text} ({result.intent}, barge-in)")
                     self.deliver(result)
             return
         if self.context is None:
             return
         for result in self.recognizer.accept(frame.samples, frame.timestamp_ms):
             if isinstance(result, Heard):
-                self.caption("you", f"{result.text} ({result.intent})")
+                self.caption(
+                    "you", f"{result.text} ({result.intent}, {result.confidence:.0%} sure)"
+                )
+            else:
+                self.caption("you", f"{result.text or '...'} (not understood)")
             self.deliver(result)
 
     def _may_barge_in(self, result: Heard) -> bool:
@@ -427,66 +432,88 @@ def _printer(quiet: bool) -> Caption:
     return caption
 
 
-def run_voice(settings: Settings, quiet: bool = False) -> int:
-    """``backcoach run``: a spoken session through the microphone and speaker.
+def build_voice_runtime(
+    settings: Settings,
+    caption: Caption | None = None,
+    *,
+    clock: MonotonicClock | None = None,
+    engine: EngineLike | None = None,
+    journal: JournalLike | None = None,
+    observer: Callable[[str, object, int], None] | None = None,
+) -> Runtime:
+    """The real thing: microphone, PocketSphinx/Vosk, pyttsx3 + sounddevice, the engine.
 
     Raises ``AudioDeviceError`` (one line naming the device) when there is no
-    usable input or output device, before the session starts.
+    usable input or output device.  ``engine`` defaults to a session of
+    ``settings.routine``.  Close ``runtime.speaker`` when done.
     """
+    from .asr.base import create_recognizer
     from .audio.devices import resolve_device
     from .audio.source import MicrophoneSource
+    from .dialog import speech
     from .paths import cache_dir
     from .tts.player import SoundDevicePlayer
     from .tts.speaker import PROMPTS_TO_CACHE, VoiceSpeaker
     from .tts.synth import Pyttsx3Synth
 
-    clock = MonotonicClock()
+    clock = clock or MonotonicClock()
     resolve_device(settings.input_device, "input")
     resolve_device(settings.output_device, "output")
     player = SoundDevicePlayer(clock, settings.output_device)
     player.open()  # first: a stream takes a moment to start running
     synth = Pyttsx3Synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir())
     speaker = VoiceSpeaker(synth, player)
-    source = MicrophoneSource(clock, settings.input_device)
-    caption = _printer(quiet)
     try:
-        engine, recognizer = _build_session(settings, clock)
-        from .journal import open_journal
+        recognizer = create_recognizer(settings, settings.vosk_model)
+        if engine is None:
+            from .dialog.engine import Engine
+            from .dialog.routine import load_routines
 
-        journal = open_journal()
+            routine_id = None if settings.routine == "ask" else settings.routine
+            engine = Engine(
+                load_routines(), clock, routine_id=routine_id, recognizer=recognizer.name
+            )
     except BaseException:
         speaker.close()
         raise
-    runtime = Runtime(
-        source=source,
+    return Runtime(
+        source=MicrophoneSource(clock, settings.input_device),
         recognizer=recognizer,
         speaker=speaker,
         engine=engine,
         clock=clock,
         journal=journal,
         caption=caption,
-        warm=list(PROMPTS_TO_CACHE),
+        warm=[*PROMPTS_TO_CACHE, speech.SYMPTOM_QUESTION],
         warm_cache=synth.warm_one,
+        observer=observer,
     )
+
+
+def run_voice(settings: Settings, quiet: bool = False) -> int:
+    """``backcoach run``: a spoken session through the microphone and speaker.
+
+    Raises ``AudioDeviceError`` (one line naming the device) when there is no
+    usable input or output device, before the session starts.
+    """
+    from .journal import open_journal
+
+    caption = _printer(quiet)
+    runtime = build_voice_runtime(settings, caption)
+    try:
+        journal = open_journal()
+    except BaseException:
+        runtime.speaker.close()
+        raise
+    runtime.journal = journal
     try:
         with _CtrlC() as stop:
             outcome = runtime.run(stop)
     finally:
-        speaker.close()
+        runtime.speaker.close()
         journal.close(interrupted=runtime.interrupted)
     if runtime.interrupted:
         caption("system", "session stopped; everything so far is saved in the journal.")
         return 130
     caption("system", f"session ended: {outcome}.")
     return 0
-
-
-def _build_session(settings: Settings, clock: Clock) -> tuple[EngineLike, RecognizerLike]:
-    from .asr.base import create_recognizer
-    from .dialog.engine import Engine
-    from .dialog.routine import load_routines
-
-    recognizer = create_recognizer(settings, settings.vosk_model)
-    routine_id = None if settings.routine == "ask" else settings.routine
-    engine = Engine(load_routines(), clock, routine_id=routine_id)
-    return engine, recognizer

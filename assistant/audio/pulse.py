@@ -21,6 +21,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -32,9 +33,23 @@ import numpy as np
 
 from ..errors import AudioDeviceError
 
-__all__ = ["PulseAudio", "PulseError", "Recording", "pulse_available"]
+__all__ = ["PulseAudio", "PulseError", "Recording", "pulse_available", "NOISE_RMS"]
 
 RATE = 16000
+#: Level of the microphone's noise floor (int16 RMS, about -70 dBFS).
+NOISE_RMS = 10
+
+_NOISE_SCRIPT = f"""
+import sys, numpy as np
+rng = np.random.default_rng(7)
+out = sys.stdout.buffer
+try:
+    while True:
+        out.write(rng.normal(0, {NOISE_RMS}, {RATE // 10}).astype("<i2").tobytes())
+        out.flush()
+except (BrokenPipeError, KeyboardInterrupt):
+    pass
+"""
 
 
 class PulseError(AudioDeviceError):
@@ -113,8 +128,6 @@ class PulseAudio:
         self.runtime = self.root / "pulse"
         self.server: subprocess.Popen[bytes] | None = None
         self._helpers: list[subprocess.Popen[bytes]] = []
-        self._noise_stop = threading.Event()
-        self._noise_thread: threading.Thread | None = None
 
     # ---------------------------------------------------------------- environment
 
@@ -203,36 +216,29 @@ class PulseAudio:
                     stderr=subprocess.DEVNULL,
                 )
             )
+        # Noise comes from its own process, so a busy test process cannot leave
+        # gaps of digital silence in it (which look like speech starting again).
         noise = subprocess.Popen(
-            self._pacat("--playback", "--device=mic"),
-            env=self.client_env(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            [sys.executable, "-c", _NOISE_SCRIPT], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
         )
         self._helpers.append(noise)
-        self._noise_thread = threading.Thread(target=self._feed_noise, args=(noise,), daemon=True)
-        self._noise_thread.start()
+        self._helpers.append(
+            subprocess.Popen(
+                self._pacat("--playback", "--device=mic", latency_ms=100),
+                env=self.client_env(),
+                stdin=noise.stdout,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        assert noise.stdout is not None
+        noise.stdout.close()
         time.sleep(2.2)  # let each null sink drop its two-second lead
 
-    def _feed_noise(self, process: subprocess.Popen[bytes]) -> None:
-        rng = np.random.default_rng(7)
-        block = (rng.normal(0, 12, RATE // 10)).astype("<i2").tobytes()
-        assert process.stdin is not None
-        while not self._noise_stop.is_set():
-            try:
-                process.stdin.write(block)
-                process.stdin.flush()
-            except (BrokenPipeError, ValueError, OSError):
-                return
-
     def stop(self) -> None:
-        self._noise_stop.set()
         for helper in self._helpers:
             _end(helper)
         self._helpers.clear()
-        if self._noise_thread is not None:
-            self._noise_thread.join(timeout=2)
         if self.server is not None:
             _end(self.server)
             self.server = None
@@ -252,7 +258,7 @@ class PulseAudio:
 
     # ------------------------------------------------------------------- helpers
 
-    def _pacat(self, *args: str) -> list[str]:
+    def _pacat(self, *args: str, latency_ms: int = 20) -> list[str]:
         return [
             "pacat",
             *args,
@@ -260,7 +266,7 @@ class PulseAudio:
             "--format=s16le",
             f"--rate={RATE}",
             "--channels=1",
-            "--latency-msec=20",
+            f"--latency-msec={latency_ms}",
         ]
 
     def _pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -30,6 +30,7 @@ __all__ = [
     "MicrophoneSource",
     "WavFileSource",
     "dither",
+    "fill_dropouts",
 ]
 
 SAMPLE_RATE = 16000
@@ -73,6 +74,28 @@ def dither(count: int, level: float = 8.0, seed: int | None = None) -> npt.NDArr
     return rng.normal(0.0, level, count).astype(np.int16)
 
 
+#: Runs of this many exact zeros are a dropout, not a quiet room.
+DROPOUT_SAMPLES = 32
+
+
+def fill_dropouts(
+    samples: npt.NDArray[np.int16], noise: npt.NDArray[np.int16]
+) -> npt.NDArray[np.int16]:
+    """Replace dropouts (runs of exact digital silence: a stream starting, a buffer
+    underrun, a muted device) with faint noise.  No real room is that quiet;
+    recognizers misread it and a noise-floor tracker sinks to it and then takes
+    the room's own noise for speech."""
+    zeros = samples == 0
+    if np.count_nonzero(zeros) < DROPOUT_SAMPLES:
+        return samples
+    runs = np.convolve(zeros, np.ones(DROPOUT_SAMPLES, dtype=np.int32), mode="valid")
+    if runs.max() < DROPOUT_SAMPLES:
+        return samples
+    filled = samples.copy()
+    filled[zeros] = noise[: len(samples)][zeros]
+    return filled
+
+
 class MicrophoneSource:
     """A sounddevice input stream on a device given by name or index."""
 
@@ -91,6 +114,7 @@ class MicrophoneSource:
         self._last_frame_ms = 0
         self._lost: str | None = None
         self.latency_ms = 0
+        self._dither = dither(SAMPLE_RATE, level=8.0, seed=3)
 
     def start(self) -> None:
         module = sd()
@@ -143,6 +167,7 @@ class MicrophoneSource:
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         samples = np.array(indata[:, 0], dtype=np.int16)
         now = self._clock.now_ms()
+        samples = fill_dropouts(samples, self._dither)
         if self._resampler is not None:
             samples = self._resampler.resample_chunk(samples)
         start = now - self.latency_ms - len(samples) * 1000 // SAMPLE_RATE
