@@ -1,0 +1,504 @@
+"""``backcoach bench loop``: the voice loop through real audio devices.
+
+A private PulseAudio gives a virtual microphone and speaker; sounddevice,
+PocketSphinx, espeak-ng and the runtime loop are the real ones.  Recorded
+answers are played into the microphone.  Times are the runtime's clock, with
+PortAudio's estimates of when a sample left the microphone (ADC) and reached the
+speaker (DAC).
+
+* reply: end of the user's speech → first audio of the coach's reply;
+* barge-in: end of the word "stop" → playback stopped;
+* hold: a countdown on the real clock, each number's first audio against its deadline;
+* idle CPU: process CPU time / wall time while listening to a quiet room;
+* first word: ``backcoach run`` launched → first sound on the speaker;
+* peak RSS of ``backcoach run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..audio.pulse import PulseAudio
+from ..audio.source import Frame
+from ..commands._common import Subparsers, console, err_console
+from ..config import Settings
+from ..events import (
+    Action,
+    End,
+    Event,
+    Heard,
+    Listen,
+    NotUnderstood,
+    Say,
+    SpeechFinished,
+    StartTimer,
+    TimerFired,
+)
+
+__all__ = ["register", "run_bench", "TARGETS"]
+
+#: name → (limit, unit); a figure passes when it is at or under its limit.
+TARGETS: dict[str, tuple[float, str]] = {
+    "reply_p50_ms": (300, "ms"),
+    "reply_p95_ms": (500, "ms"),
+    "barge_in_p95_ms": (300, "ms"),
+    "hold_error_max_ms": (50, "ms"),
+    "hold_drift_ms": (50, "ms"),
+    "idle_cpu_percent": (15, "%"),
+    "first_word_s": (1.5, "s"),
+}
+
+ANSWERS = (
+    "answers/better_en-us.wav",
+    "answers/worse_en-gb.wav",
+    "answers/about-the-same_en-us.wav",
+    "answers/better_en-gb.wav",
+    "answers/worse_en-us.wav",
+    "answers/same_en-gb.wav",
+)
+QUESTION = "Is the leg pain better, worse or the same?"
+RUN_COMMAND = (sys.executable, "-m", "assistant", "run")
+LOUD = 300  # int16 RMS of a 20 ms frame that counts as speech (noise floor is ~10)
+
+
+# ---------------------------------------------------------------- bench engine
+
+
+@dataclass
+class BenchEngine:
+    """A minimal session: ask, listen, reply; or count a long hold; or listen only."""
+
+    mode: str  # "reply" | "barge" | "hold" | "idle"
+    turns: int = 30
+    hold_s: int = 600
+    utterance: int = 0
+    asked: int = 0
+    replies: dict[int, Event] = field(default_factory=dict)  # reply utterance → what was heard
+    deadlines: dict[int, int] = field(default_factory=dict)  # count utterance → deadline
+    long_ids: list[int] = field(default_factory=list)
+    question_ids: set[int] = field(default_factory=set)
+    start_ms: int = 0
+    clock: Any = None
+
+    def _say(self, text: str, cacheable: bool = False) -> Say:
+        self.utterance += 1
+        return Say(text, self.utterance, cacheable)
+
+    def start(self) -> list[Action]:
+        if self.mode == "idle":
+            return [Listen("command")]
+        if self.mode == "hold":
+            self.start_ms = self.clock.now_ms() + 1000
+            return [Listen("command"), StartTimer("count-1", self.start_ms + 1000)]
+        return self._ask()
+
+    def _ask(self) -> list[Action]:
+        self.asked += 1
+        if self.mode == "barge":
+            say = self._say(
+                "Lie face down with your arms by your sides, and your head turned to "
+                "whichever side is comfortable. Tighten your tummy muscles a little, then "
+                "let the rest of your body go loose, and breathe slowly."
+            )
+            self.long_ids.append(say.utterance_id)
+            return [Listen("command"), say]
+        question = self._say(QUESTION, cacheable=True)
+        self.question_ids.add(question.utterance_id)
+        return [Listen(None), question]
+
+    def handle(self, event: Event) -> list[Action]:
+        if self.mode == "hold":
+            return self._hold(event)
+        if isinstance(event, SpeechFinished):
+            if event.utterance_id in self.question_ids:
+                return [Listen("symptom")]
+            if self.asked >= self.turns:
+                return [End("completed")]
+            return self._ask()
+        if isinstance(event, Heard | NotUnderstood):
+            if self.mode == "reply":
+                text = f"Got it: {event.intent}." if isinstance(event, Heard) else "Sorry?"
+                reply = self._say(text)
+                self.replies[reply.utterance_id] = event
+                return [Listen(None), reply]
+            if isinstance(event, Heard) and event.intent == "stop":
+                self.replies[self.utterance] = event
+        return []
+
+    def _hold(self, event: Event) -> list[Action]:
+        if not isinstance(event, TimerFired):
+            return []
+        count = int(event.name.split("-")[1])
+        deadline = self.start_ms + count * 1000
+        say = self._say(f"{count % 10 or 10}.", cacheable=True)
+        self.deadlines[say.utterance_id] = deadline
+        if count >= self.hold_s:
+            return [say, End("completed")]
+        return [say, StartTimer(f"count-{count + 1}", deadline + 1000)]
+
+
+# ----------------------------------------------------------------- measuring
+
+
+class Tap:
+    """Wraps the microphone: keeps (timestamp, RMS) of every frame."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self.name = source.name
+        self.sample_rate = source.sample_rate
+        self.levels: list[tuple[int, float]] = []
+
+    def start(self) -> None:
+        self.source.start()
+
+    def stop(self) -> None:
+        self.source.stop()
+
+    def read(self, timeout_s: float) -> Frame | None:
+        frame: Frame | None = self.source.read(timeout_s)
+        if frame is not None:
+            rms = float(np.sqrt(np.mean(frame.samples.astype(np.float64) ** 2)))
+            self.levels.append((frame.timestamp_ms, rms))
+        return frame
+
+    def speech_end_before(self, t_ms: int, after_ms: int) -> int | None:
+        """End of the last loud frame in (after_ms, t_ms)."""
+        ends = [ts + 20 for ts, rms in self.levels if after_ms < ts < t_ms and rms > LOUD]
+        return max(ends) if ends else None
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+@dataclass
+class Session:
+    """An in-process voice runtime on the private PulseAudio, run in a thread."""
+
+    pulse: PulseAudio
+    engine: BenchEngine
+    settings: Settings
+    events: list[tuple[str, object, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from ..clock import MonotonicClock
+        from ..runtime import build_voice_runtime
+
+        self.clock = MonotonicClock()
+        self.engine.clock = self.clock
+        self.runtime = build_voice_runtime(
+            self.settings, None, clock=self.clock, engine=self.engine, observer=self._observe
+        )
+        self.tap = Tap(self.runtime.source)
+        self.runtime.source = self.tap
+        self.listening = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.runtime.run, args=(self.stop,), daemon=True)
+
+    def _observe(self, kind: str, item: object, now_ms: int) -> None:
+        self.events.append((kind, item, now_ms))
+        if isinstance(item, Listen):
+            if item.context == "symptom":
+                self.listening.set()
+            else:
+                self.listening.clear()
+
+    def __enter__(self) -> Session:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+        self.runtime.speaker.close()
+
+    @property
+    def speaker(self) -> Any:
+        return self.runtime.speaker
+
+    def play(self, clip: npt.NDArray[np.int16]) -> None:
+        self.pulse.play_into_mic(clip)
+
+
+def _clips() -> list[npt.NDArray[np.int16]]:
+    from ..audioio import read_audio
+    from ..paths import fixtures_dir
+
+    return [read_audio(fixtures_dir() / name) for name in ANSWERS]
+
+
+def bench_replies(pulse: PulseAudio, settings: Settings, turns: int) -> dict[str, Any]:
+    clips = _clips()
+    engine = BenchEngine("reply", turns=turns)
+    with Session(pulse, engine, settings) as session:
+        for turn in range(turns):
+            if not session.listening.wait(timeout=60):
+                break
+            time.sleep(0.4)  # a pause before answering, as people do
+            session.listening.clear()
+            session.play(clips[turn % len(clips)])
+            deadline = time.monotonic() + 15
+            while len(engine.replies) <= turn and time.monotonic() < deadline:
+                time.sleep(0.02)
+        time.sleep(1.0)
+        latencies, heard = [], 0
+        played_after = 0
+        for reply_id, event in sorted(engine.replies.items()):
+            started = session.speaker.started_ms.get(reply_id)
+            said_at = next(
+                (
+                    t
+                    for k, a, t in session.events
+                    if isinstance(a, Say) and a.utterance_id == reply_id
+                ),
+                None,
+            )
+            if started is None or said_at is None:
+                continue
+            end = session.tap.speech_end_before(said_at, played_after)
+            played_after = said_at
+            if end is None:
+                continue
+            latencies.append(started - end)
+            heard += isinstance(event, Heard)
+    return {
+        "replies": len(latencies),
+        "understood": heard,
+        "reply_p50_ms": round(_pct(latencies, 50)),
+        "reply_p95_ms": round(_pct(latencies, 95)),
+        "reply_max_ms": round(max(latencies)) if latencies else None,
+    }
+
+
+def bench_barge_in(pulse: PulseAudio, settings: Settings, turns: int) -> dict[str, Any]:
+    from ..audioio import read_audio
+    from ..paths import fixtures_dir
+
+    stop = read_audio(fixtures_dir() / "answers/stop_en-us.wav")
+    engine = BenchEngine("barge", turns=turns)
+    cuts: list[float] = []
+    with Session(pulse, engine, settings) as session:
+        for turn in range(turns):
+            deadline = time.monotonic() + 30
+            while len(engine.long_ids) <= turn and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if len(engine.long_ids) <= turn:
+                break
+            uid = engine.long_ids[turn]
+            while uid not in session.speaker.started_ms and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(1.5)
+            played_at = session.clock.now_ms()
+            session.play(stop)
+            while time.monotonic() < deadline:
+                finished = [
+                    (a, t)
+                    for k, a, t in session.events
+                    if isinstance(a, SpeechFinished) and a.utterance_id == uid
+                ]
+                if finished:
+                    item = finished[0][0]
+                    assert isinstance(item, SpeechFinished)
+                    if item.interrupted:
+                        end = session.tap.speech_end_before(item.timestamp_ms + 1000, played_at)
+                        if end is not None:
+                            cuts.append(item.timestamp_ms - end)
+                    break
+                time.sleep(0.02)
+    return {
+        "barge_ins": len(cuts),
+        "barge_in_p50_ms": round(_pct(cuts, 50)),
+        "barge_in_p95_ms": round(_pct(cuts, 95)),
+    }
+
+
+def bench_hold(pulse: PulseAudio, settings: Settings, seconds: int) -> dict[str, Any]:
+    engine = BenchEngine("hold", hold_s=seconds)
+    with Session(pulse, engine, settings) as session:
+        session.thread.join(timeout=seconds + 30)
+        time.sleep(0.5)
+        started = session.speaker.started_ms
+    errors = [(d, started[u] - d) for u, d in engine.deadlines.items() if u in started]
+    values = [e for _, e in errors]
+    minute = 60_000
+    first = [e for d, e in errors if d - engine.start_ms <= minute]
+    last = [e for d, e in errors if d - engine.start_ms > seconds * 1000 - minute]
+    return {
+        "hold_counts": len(values),
+        "hold_seconds": seconds,
+        "hold_error_mean_ms": round(float(np.mean(values)), 1) if values else None,
+        "hold_error_max_ms": round(float(np.max(np.abs(values)))) if values else None,
+        "hold_drift_ms": round(abs(float(np.mean(last)) - float(np.mean(first))), 1)
+        if first and last
+        else None,
+    }
+
+
+def bench_idle(pulse: PulseAudio, settings: Settings, seconds: float) -> dict[str, Any]:
+    engine = BenchEngine("idle")
+    with Session(pulse, engine, settings):
+        time.sleep(1.0)
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        time.sleep(seconds)
+        cpu = time.process_time() - cpu0
+        wall = time.monotonic() - wall0
+    return {"idle_cpu_percent": round(100 * cpu / wall, 1)}
+
+
+def bench_startup(pulse: PulseAudio, home: Path, runs: int = 3) -> dict[str, Any]:
+    """``backcoach run`` from launch to its first sound on the speaker; its peak RSS."""
+    firsts, peaks = [], []
+    for _ in range(runs):
+        recording = pulse.record_speaker()
+        time.sleep(0.3)
+        env = pulse.client_env() | {"BACKCOACH_HOME": str(home)}
+        launched = time.monotonic()
+        process = subprocess.Popen(
+            [*RUN_COMMAND, "--quiet", "--input-device", "pulse", "--output-device", "pulse"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        first = None
+        peak = 0
+        deadline = launched + 20
+        while time.monotonic() < deadline:
+            peak = max(peak, _vm_hwm_kb(process.pid))
+            samples, times = recording.timeline()
+            loud = np.flatnonzero(np.abs(samples) > 1000)
+            if first is None and loud.size:
+                first = float(times[loud[0]]) - launched
+            if first is not None and time.monotonic() - launched > first + 3:
+                break
+            time.sleep(0.02)
+        process.send_signal(2)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        recording.stop()
+        if first is not None:
+            firsts.append(first)
+        peaks.append(peak)
+    return {
+        "first_word_s": round(float(np.median(firsts)), 2) if firsts else None,
+        "first_word_runs_s": [round(f, 2) for f in firsts],
+        "peak_rss_mb": round(max(peaks) / 1024, 1) if peaks else None,
+    }
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+# ----------------------------------------------------------------------- CLI
+
+
+def run_bench(replies: int, barge_ins: int, hold_s: int, idle_s: float) -> dict[str, Any]:
+    import tempfile
+
+    settings = Settings(
+        engine="pocketsphinx", voice="en-us", input_device="pulse", output_device="pulse"
+    )
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="backcoach-bench-") as home, PulseAudio() as pulse:
+        saved = {key: os.environ.get(key) for key in [*pulse.env, "BACKCOACH_HOME"]}
+        os.environ.update(pulse.env)
+        os.environ["BACKCOACH_HOME"] = home
+        try:
+            results.update(bench_startup(pulse, Path(home)))
+            results.update(bench_idle(pulse, settings, idle_s))
+            results.update(bench_replies(pulse, settings, replies))
+            results.update(bench_barge_in(pulse, settings, barge_ins))
+            if hold_s:
+                results.update(bench_hold(pulse, settings, hold_s))
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    results["bench_peak_rss_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+    )
+    results["targets"] = {
+        name: {"limit": limit, "unit": unit, "met": _met(results.get(name), limit)}
+        for name, (limit, unit) in TARGETS.items()
+    }
+    return results
+
+
+def _met(value: Any, limit: float) -> bool | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return bool(value <= limit)
+
+
+def _print(results: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="backcoach bench loop (real devices: PulseAudio null sinks)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    table.add_column("met")
+    for name, value in results.items():
+        if name == "targets":
+            continue
+        target = results["targets"].get(name)
+        limit = f"≤ {target['limit']:g} {target['unit']}" if target else ""
+        met = {True: "yes", False: "NO", None: "?"}[target["met"]] if target else ""
+        table.add_row(name, str(value), limit, met)
+    console.print(table)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..audio.pulse import pulse_available
+
+    problem = pulse_available()
+    if problem:
+        err_console.print(f"backcoach bench loop: {problem}")
+        return 2
+    results = run_bench(args.replies, args.barge_ins, int(args.hold_minutes * 60), args.idle_s)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        _print(results)
+    return 0
+
+
+def register(subparsers: Subparsers, summary: str) -> None:
+    parser = subparsers.add_parser(
+        name="loop", help=summary, description=summary[0].upper() + summary[1:] + "."
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--replies", type=int, default=30, help="answers to time (default 30)")
+    parser.add_argument("--barge-ins", type=int, default=10, help="'stop's to time (default 10)")
+    parser.add_argument(
+        "--hold-minutes", type=float, default=10.0, help="length of the timed hold (default 10)"
+    )
+    parser.add_argument(
+        "--idle-s", type=float, default=20.0, help="seconds of quiet listening for CPU (default 20)"
+    )
+    parser.set_defaults(func=_run)
