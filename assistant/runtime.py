@@ -88,8 +88,10 @@ class JournalLike(Protocol):
 class Runtime:
     """Runs one session.  Every dependency is passed in; ``run()`` returns the outcome.
 
-    ``barge_in`` is a second recognizer fed only while the coach speaks; without
-    it the main recognizer is switched to the ``command`` context for that time.
+    ``barge_in`` (or one made by ``barge_in_factory`` in the background once the
+    session has started) is a second recognizer fed only while the coach speaks,
+    with a shorter end-of-speech wait so "stop" cuts in quickly; until there is
+    one, the main recognizer is switched to the ``command`` context for that time.
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class Runtime:
         warm: Iterable[str] = (),
         warm_cache: Callable[[str], None] | None = None,
         observer: Callable[[str, object, int], None] | None = None,
+        barge_in_factory: Callable[[], RecognizerLike] | None = None,
     ) -> None:
         self.source = source
         self.recognizer = recognizer
@@ -134,6 +137,8 @@ class Runtime:
         self._retry_at = 0
         self._source_done = False
         self.journal_errors: list[str] = []
+        self._barge_in_ready: RecognizerLike | None = None
+        self._barge_in_factory = barge_in_factory
 
     # ------------------------------------------------------------------ output
 
@@ -205,6 +210,8 @@ class Runtime:
         if speaking != self._muted:
             self._set_muted(speaking)
         if speaking:
+            if self.barge_in is None and self._barge_in_ready is not None:
+                self._set_muted(True)  # adopt the barge-in recognizer now it is ready
             checker = self.barge_in or self.recognizer
             for result in checker.accept(frame.samples, frame.timestamp_ms):
                 if isinstance(result, Heard) and self._may_barge_in(result):
@@ -232,13 +239,21 @@ class Runtime:
 
     def _set_muted(self, muted: bool) -> None:
         self._muted = muted
+        if self.barge_in is None and self._barge_in_ready is not None:
+            self.barge_in = self._barge_in_ready
+        self.recognizer.reset()
         if self.barge_in is not None:
             self.barge_in.reset()
             self.barge_in.set_context("command")
-            self.recognizer.reset()
-            return
-        self.recognizer.reset()
-        self.recognizer.set_context("command" if muted else self.context)
+            self.recognizer.set_context(self.context)
+        else:
+            self.recognizer.set_context("command" if muted else self.context)
+
+    def _build_barge_in(self, factory: Callable[[], RecognizerLike]) -> None:
+        try:
+            self._barge_in_ready = factory()
+        except Exception as exc:  # the main recognizer still hears "stop"
+            self.caption("system", f"barge-in recognizer unavailable ({exc})")
 
     # ----------------------------------------------------------------- timing
 
@@ -347,6 +362,11 @@ class Runtime:
         self.source.start()
         try:
             self.apply(self.engine.start())
+            if self._barge_in_factory is not None and self.barge_in is None:
+                # built after the first words are on their way, so start-up stays quick
+                threading.Thread(
+                    target=self._build_barge_in, args=(self._barge_in_factory,), daemon=True
+                ).start()
             while not self.over:
                 if stop is not None and stop.is_set():
                     self.interrupt()
@@ -487,7 +507,26 @@ def build_voice_runtime(
         warm=[*PROMPTS_TO_CACHE, speech.SYMPTOM_QUESTION],
         warm_cache=synth.warm_one,
         observer=observer,
+        barge_in_factory=_barge_in_factory(recognizer.name),
     )
+
+
+#: The barge-in recognizer decides a word has ended after this much quiet (the
+#: main recognizer waits longer, so a pause inside an answer does not cut it).
+BARGE_IN_END_SILENCE_MS = 120
+
+
+def _barge_in_factory(engine_name: str) -> Callable[[], RecognizerLike] | None:
+    if engine_name != "pocketsphinx":
+        return None
+
+    def make() -> RecognizerLike:
+        from .asr.endpoint import EndpointConfig
+        from .asr.sphinx import SphinxRecognizer
+
+        return SphinxRecognizer(endpoint=EndpointConfig(end_silence_ms=BARGE_IN_END_SILENCE_MS))
+
+    return make
 
 
 def run_voice(settings: Settings, quiet: bool = False) -> int:

@@ -256,6 +256,7 @@ def bench_replies(pulse: PulseAudio, settings: Settings, turns: int) -> dict[str
                 time.sleep(0.02)
         time.sleep(1.0)
         latencies, heard = [], 0
+        asr_ms, after_ms = [], []
         played_after = 0
         for reply_id, event in sorted(engine.replies.items()):
             started = session.speaker.started_ms.get(reply_id)
@@ -275,12 +276,19 @@ def bench_replies(pulse: PulseAudio, settings: Settings, turns: int) -> dict[str
                 continue
             latencies.append(started - end)
             heard += isinstance(event, Heard)
+            decided = next((t for k, a, t in session.events if k == "event" and a is event), None)
+            if decided is not None:
+                asr_ms.append(decided - end)
+                after_ms.append(started - decided)
     return {
         "replies": len(latencies),
         "understood": heard,
         "reply_p50_ms": round(_pct(latencies, 50)),
         "reply_p95_ms": round(_pct(latencies, 95)),
         "reply_max_ms": round(max(latencies)) if latencies else None,
+        # where the time goes: speech end → recognizer's result → first audio of the reply
+        "reply_recognizer_p50_ms": round(_pct(asr_ms, 50)),
+        "reply_speak_p50_ms": round(_pct(after_ms, 50)),
     }
 
 
