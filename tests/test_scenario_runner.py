@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -235,3 +236,21 @@ def test_cli_runs_the_scenario_set_the_same_way_pytest_does() -> None:
     done = backcoach(*files)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 of 2 scenarios passed." in done.stdout
+
+
+def test_cli_vosk_without_a_model_is_one_line_per_file(tmp_path: Path) -> None:
+    files = [str(SCENARIOS / name) for name in ("red_flag_bladder.yaml", "command_help.yaml")]
+    env = {k: v for k, v in os.environ.items() if k != "BACKCOACH_VOSK_MODEL"}
+    env["BACKCOACH_HOME"] = env["HOME"] = str(tmp_path)  # no model anywhere
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "script", "--engine", "vosk", *files],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2
+    for line, name in zip(lines, files, strict=True):
+        assert line.startswith(f"ERROR {name}: no Vosk model found")
+    assert "Traceback" not in done.stderr
