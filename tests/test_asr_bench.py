@@ -1,0 +1,62 @@
+"""``backcoach bench asr`` machinery (the figures themselves are not tested)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from assistant.bench.asr import Clip, mix, real_speaker_clips, run_bench
+
+
+def _clip() -> Clip:
+    rng = np.random.default_rng(0)
+    speech = (rng.normal(0, 3000, 16000)).astype(np.int16)
+    audio = np.concatenate([np.zeros(4000, np.int16), speech, np.zeros(4000, np.int16)])
+    return Clip("x", "phrase", "symptom", "worse", audio, speech_end_ms=1250)
+
+
+@pytest.mark.parametrize("snr", [20, 10, 0])
+def test_noise_is_mixed_at_the_requested_snr(snr: int) -> None:
+    clip = _clip()
+    noisy = mix(clip, f"snr{snr}", seed=1).astype(float)
+    noise = noisy - clip.audio.astype(float)
+    speech = clip.audio[4000:20000].astype(float)
+    measured = 10 * np.log10(np.mean(speech**2) / np.mean(noise**2))
+    assert measured == pytest.approx(snr, abs=0.5)
+
+
+def test_reverb_keeps_length_and_level() -> None:
+    clip = _clip()
+    wet = mix(clip, "reverb", seed=1)
+    assert wet.size == clip.audio.size
+    ratio = np.std(wet.astype(float)) / np.std(clip.audio.astype(float))
+    assert ratio == pytest.approx(1.0, rel=0.1)
+
+
+def test_real_speakers_are_optional_and_mapped_to_contexts(tmp_path: Path) -> None:
+    assert real_speaker_clips(tmp_path / "absent") == []
+    (tmp_path / "go").mkdir()
+    (tmp_path / "seven").mkdir()
+    sf.write(tmp_path / "go" / "a.wav", np.zeros(8000), 8000)
+    sf.write(tmp_path / "seven" / "b.wav", np.zeros(16000), 16000)
+    clips = {c.name: (c.context, c.intent) for c in real_speaker_clips(tmp_path)}
+    assert clips == {"go/a.wav": ("command", "resume"), "seven/b.wav": ("number", "7")}
+
+
+def test_small_run_reports_every_figure(tmp_path: Path) -> None:
+    report = run_bench("pocketsphinx", None, 60, ["clean"], False, tmp_path, lambda _t: None)
+    row = report["results"]["pocketsphinx"]["clean"]  # type: ignore[index]
+    for key in (
+        "accuracy_pct",
+        "oov_rejection_pct",
+        "noise_rejection_pct",
+        "better_worse_confusions",
+        "rtf",
+        "latency_p50_ms",
+        "latency_p95_ms",
+    ):
+        assert key in row
+    assert report["peak_rss_mb"] > 0
