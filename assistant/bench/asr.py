@@ -174,7 +174,7 @@ def real_speaker_clips(folder: Path) -> list[Clip]:
     """Real recordings under ``folder`` (../shared/speech); empty when absent."""
     if not folder.is_dir():
         return []
-    pad = np.random.default_rng(7).normal(0, 6, 4800)
+    rng = np.random.default_rng(7)
     clips = []
     for path in sorted(folder.rglob("*")):
         if path.suffix not in (".wav", ".sph") or path.parent.name not in REAL_WORDS:
@@ -184,7 +184,10 @@ def real_speaker_clips(folder: Path) -> list[Clip]:
             audio = read_audio(path).astype(np.float64)
         except AssistantError:
             continue
-        padded = np.concatenate([pad, audio + pad[: audio.size].mean(), pad])
+        # 0.3 s of room tone either side (the recordings start and stop at the word)
+        # and the same low-level dither over them as in the generated fixtures.
+        padded = np.concatenate([np.zeros(4800), audio, np.zeros(4800)])
+        padded += rng.normal(0, 6, padded.size)
         samples = np.clip(np.round(padded), -32768, 32767).astype(np.int16)
         name = str(path.relative_to(folder))
         clips.append(Clip(name, "real", context, intent, samples, None))
