@@ -103,6 +103,16 @@ class Recording:
         data = b"".join(chunk for _, chunk in list(self._chunks))
         return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
 
+    def since(self, moment: float) -> np.ndarray:
+        """Samples that arrived after ``moment`` (``time.monotonic()``); cheap when recent."""
+        chunks = []
+        for arrived, chunk in reversed(self._chunks):
+            if arrived <= moment:
+                break
+            chunks.append(chunk)
+        data = b"".join(reversed(chunks))
+        return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
+
     def timeline(self) -> tuple[np.ndarray, np.ndarray]:
         """(samples, monotonic time of each sample's arrival, estimated)."""
         chunks = list(self._chunks)

@@ -115,6 +115,8 @@ class MicrophoneSource:
         self._lost: str | None = None
         self.latency_ms = 0
         self._dither = dither(SAMPLE_RATE, level=8.0, seed=3)
+        #: callbacks that reported a problem (input overflow: samples were lost)
+        self.overflows = 0
 
     def start(self) -> None:
         module = sd()
@@ -167,6 +169,8 @@ class MicrophoneSource:
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         samples = np.array(indata[:, 0], dtype=np.int16)
         now = self._clock.now_ms()
+        if status:
+            self.overflows += 1
         samples = fill_dropouts(samples, self._dither)
         if self._resampler is not None:
             samples = self._resampler.resample_chunk(samples)

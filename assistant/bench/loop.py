@@ -84,6 +84,8 @@ class BenchEngine:
 
     mode: str  # "reply" | "barge" | "hold" | "idle"
     turns: int = 30
+    context: str = "symptom"
+    question: str = QUESTION
     hold_s: int = 600
     utterance: int = 0
     asked: int = 0
@@ -116,7 +118,7 @@ class BenchEngine:
             )
             self.long_ids.append(say.utterance_id)
             return [Listen("command"), say]
-        question = self._say(QUESTION, cacheable=True)
+        question = self._say(self.question, cacheable=True)
         self.question_ids.add(question.utterance_id)
         return [Listen(None), question]
 
@@ -125,7 +127,7 @@ class BenchEngine:
             return self._hold(event)
         if isinstance(event, SpeechFinished):
             if event.utterance_id in self.question_ids:
-                return [Listen("symptom")]
+                return [Listen(self.context)]
             if self.asked >= self.turns:
                 return [End("completed")]
             return self._ask()
@@ -213,7 +215,7 @@ class Session:
     def _observe(self, kind: str, item: object, now_ms: int) -> None:
         self.events.append((kind, item, now_ms))
         if isinstance(item, Listen):
-            if item.context == "symptom":
+            if item.context == self.engine.context:
                 self.listening.set()
             else:
                 self.listening.clear()
@@ -235,16 +237,22 @@ class Session:
         self.pulse.play_into_mic(clip)
 
 
-def _clips() -> list[npt.NDArray[np.int16]]:
+def _clips(names: Sequence[str]) -> list[npt.NDArray[np.int16]]:
     from ..audioio import read_audio
     from ..paths import fixtures_dir
 
-    return [read_audio(fixtures_dir() / name) for name in ANSWERS]
+    return [read_audio(fixtures_dir() / name) for name in names]
 
 
-def bench_replies(pulse: PulseAudio, settings: Settings, turns: int) -> dict[str, Any]:
-    clips = _clips()
-    engine = BenchEngine("reply", turns=turns)
+def bench_replies(
+    pulse: PulseAudio,
+    settings: Settings,
+    turns: int,
+    answers: Sequence[str] = ANSWERS,
+    context: str = "symptom",
+) -> dict[str, Any]:
+    clips = _clips(answers)
+    engine = BenchEngine("reply", turns=turns, context=context)
     with Session(pulse, engine, settings) as session:
         for turn in range(turns):
             if not session.listening.wait(timeout=60):
@@ -258,6 +266,7 @@ def bench_replies(pulse: PulseAudio, settings: Settings, turns: int) -> dict[str
         time.sleep(1.0)
         latencies, heard = [], 0
         asr_ms, after_ms = [], []
+        heard_as: list[str] = []
         played_after = 0
         for reply_id, event in sorted(engine.replies.items()):
             started = session.speaker.started_ms.get(reply_id)
@@ -277,6 +286,9 @@ def bench_replies(pulse: PulseAudio, settings: Settings, turns: int) -> dict[str
                 continue
             latencies.append(started - end)
             heard += isinstance(event, Heard)
+            heard_as.append(
+                f"{event.intent} {event.confidence:.2f}" if isinstance(event, Heard) else "-"
+            )
             decided = next((t for k, a, t in session.events if k == "event" and a is event), None)
             if decided is not None:
                 asr_ms.append(decided - end)
@@ -290,6 +302,8 @@ def bench_replies(pulse: PulseAudio, settings: Settings, turns: int) -> dict[str
         # where the time goes: speech end → recognizer's result → first audio of the reply
         "reply_recognizer_p50_ms": round(_pct(asr_ms, 50)),
         "reply_speak_p50_ms": round(_pct(after_ms, 50)),
+        "mic_overflows": getattr(session.tap.source, "overflows", None),
+        "heard_as": heard_as,
     }
 
 
