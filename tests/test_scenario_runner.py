@@ -254,3 +254,11 @@ def test_cli_vosk_without_a_model_is_one_line_per_file(tmp_path: Path) -> None:
     for line, name in zip(lines, files, strict=True):
         assert line.startswith(f"ERROR {name}: no Vosk model found")
     assert "Traceback" not in done.stderr
+
+
+def test_cli_takes_a_folder_and_known_issues_belong_to_their_engine() -> None:
+    done = backcoach("--engine", "text", str(SCENARIOS))
+    count = len(list(SCENARIOS.glob("*.yaml")))
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert f"{count} of {count} scenarios passed." in done.stdout
+    assert "KNOWN ISSUE" not in done.stdout  # typed text has no recognizer issue

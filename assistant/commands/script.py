@@ -35,7 +35,8 @@ def _run(args: argparse.Namespace) -> int:
     runner = Runner(engine=args.engine, vosk_model=args.vosk_model, cache=not args.no_cache)
     reports: list[dict[str, Any]] = []
     failed = 0
-    for path in args.files:
+    files = _expand(args.files)
+    for path in files:
         try:
             loaded = load_scenario(path, runner.catalog)
             result = runner.run(loaded)
@@ -80,16 +81,30 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(reports, indent=2))
     else:
-        total = len(args.files)
+        total = len(files)
         known = sum(1 for report in reports if report.get("status") == "known_issue")
         note = f" ({known} failed as known issues)" if known else ""
         console.print(f"{total - failed} of {total} scenarios passed{note}.")
     return 1 if failed else 0
 
 
+def _expand(paths: list[Path]) -> list[Path]:
+    """A folder stands for the scenario files (``*.yaml``) in it, in name order."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+    return files
+
+
 def register(subparsers: Subparsers, summary: str) -> None:
     parser = add_command(subparsers, "script", summary, _run)
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario YAML files")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="scenario YAML files (a folder: every *.yaml in it)",
+    )
     parser.add_argument(
         "--json",
         action="store_true",

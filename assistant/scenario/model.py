@@ -106,7 +106,8 @@ class Scenario(_Strict):
     max_minutes: float = Field(default=90, gt=0, le=600)
     #: Extension: a known bug makes this scenario fail; say which.  A failure is
     #: then reported as "known issue" (not counted); a pass says the issue is fixed
-    #: and counts as a failure until the key is removed.
+    #: and counts as a failure until the key is removed.  It applies to the
+    #: scenario's own engine only (not when ``--engine`` picks another).
     known_issue: str | None = Field(default=None, min_length=1)
 
     @field_validator("defaults", mode="before")

@@ -121,7 +121,12 @@ class _Session:
             name=loaded.name,
             source=loaded.source,
             engine=engine_name,
-            known_issue=self.scenario.known_issue,
+            # A known issue belongs to the engine the file is written for.
+            known_issue=(
+                self.scenario.known_issue
+                if engine_name == (self.scenario.engine or DEFAULT_ENGINE)
+                else None
+            ),
         )
         self.started_at: list[int] = []
         self.current_exercise: str | None = None
