@@ -138,7 +138,28 @@ def _describe(error: ValidationError) -> str:
         return f"{key}: unknown key (known keys here: {known})"
     if first["type"] == "missing":
         return f"{key}: required key is missing"
+    plain = _PLAIN_MESSAGES.get(first["type"])
+    if plain is not None:
+        return f"{key}: {plain}, not {_shown(first.get('input'))}"
     return f"{key}: {first['msg']}"
+
+
+#: Pydantic error types in words a scenario author knows.
+_PLAIN_MESSAGES = {
+    "model_type": "must be a mapping of keys",
+    "dict_type": "must be a mapping of keys",
+    "list_type": "must be a list",
+    "string_type": "must be text",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+}
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _fail(source: str, key: str, message: str) -> ScenarioError:
