@@ -15,12 +15,13 @@ import pocketsphinx
 from ..events import CONTEXTS, NotUnderstood
 from .base import Result
 from .matcher import match_intent
-from .sphinx import jsgf_grammar
+from .sphinx import jsgf_grammar, restart_noise_estimate
 
 __all__ = ["PlainGrammar", "LanguageModelKeywords"]
 
 
 def _decode(decoder: pocketsphinx.Decoder, samples: npt.NDArray[np.int16]) -> str:
+    restart_noise_estimate(decoder)
     decoder.start_utt()
     decoder.process_raw(samples.tobytes(), full_utt=True)
     decoder.end_utt()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,7 +40,14 @@ from .endpoint import EndpointConfig, Endpointer, SegmentEvent
 from .features import speech_band_ratio, voiced_ms
 from .matcher import match_intent
 
-__all__ = ["SphinxRecognizer", "Thresholds", "jsgf_grammar", "model_paths", "DECODER_BEAMS"]
+__all__ = [
+    "restart_noise_estimate",
+    "SphinxRecognizer",
+    "Thresholds",
+    "jsgf_grammar",
+    "model_paths",
+    "DECODER_BEAMS",
+]
 
 #: PocketSphinx's default beams: narrower ones (1e-25) were faster but lost the
 #: right path on about one clip in ten.
@@ -101,6 +109,15 @@ def _small_dictionary(full_dict: Path) -> str:
             "fix assistant/data/phrases.yaml"
         )
     return "".join(lines)
+
+
+def restart_noise_estimate(decoder: pocketsphinx.Decoder) -> None:
+    """Reset the noise statistics the model's ``-remove_noise yes`` keeps between
+    utterances.  PocketSphinx 5 calls ``start_stream`` deprecated ("unnecessary"),
+    but without it a decode depends on the clips decoded before it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        decoder.start_stream()
 
 
 def _log_score(value: float) -> float:
@@ -204,7 +221,10 @@ class SphinxRecognizer:
         return results
 
     def _decode(self, decoder: pocketsphinx.Decoder, audio: bytes) -> pocketsphinx.Hypothesis:
-        """Decode one whole utterance (batch cepstral mean: deterministic per clip)."""
+        """Decode one whole utterance on its own: batch cepstral mean, and the noise
+        estimate (the model's ``-remove_noise yes``) restarted, so that the result
+        does not depend on what was heard before."""
+        restart_noise_estimate(decoder)
         decoder.start_utt()
         decoder.process_raw(audio, full_utt=True)
         decoder.end_utt()
