@@ -307,7 +307,7 @@ class Runtime:
                 self._output_lost = message
                 self._retry_at = now + RETRY_MS
                 self._announce(f"{message}. Paused; the session carries on when it is back.")
-                self.deliver(DeviceLost("speaker", message))
+                self.deliver(DeviceLost(getattr(self.speaker, "device_name", "speaker"), message))
             return
         if now < self._retry_at:
             return
@@ -317,8 +317,9 @@ class Runtime:
         except AudioDeviceError:
             return
         self._output_lost = None
-        self._announce("The speaker is back.")
-        self.deliver(DeviceRestored("speaker"))
+        name = getattr(self.speaker, "device_name", "the speaker")
+        self._announce(f"{name} is back.")
+        self.deliver(DeviceRestored(name))
 
     # ------------------------------------------------------------------- loop
 
@@ -400,7 +401,7 @@ class Runtime:
                 break
             _sleep(self.clock, 0.02)
             for finished in self.speaker.finished(self.clock.now_ms()):
-                self.apply(self.engine.handle(finished))
+                self.deliver(finished)
 
 
 def _sleep(clock: Clock, seconds: float) -> None:
@@ -535,6 +536,13 @@ def run_voice(settings: Settings, quiet: bool = False) -> int:
     Raises ``AudioDeviceError`` (one line naming the device) when there is no
     usable input or output device, before the session starts.
     """
+    from .audio.devices import filtered_stderr
+
+    with filtered_stderr():
+        return _run_voice(settings, quiet)
+
+
+def _run_voice(settings: Settings, quiet: bool) -> int:
     from .journal import open_journal
 
     caption = _printer(quiet)

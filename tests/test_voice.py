@@ -180,3 +180,53 @@ def test_spoken_answers_choose_the_next_exercise(pulse: PulseAudio, tmp_path: Pa
     assert [e.exercise for e in record.exercises] == ["prone-lying", "prone-props"]
     assert record.exercises[0].answer == "same"
     assert record.outcome in ("interrupted", "stopped_by_user")  # Ctrl-C
+
+
+def test_stop_during_counting_cuts_the_coach_off(pulse: PulseAudio, tmp_path: Path) -> None:
+    """In-process (the engine starts at the exercise): "stop" said while a hold cue is
+    being spoken cuts it off, and the session ends as stopped by the user."""
+    from assistant.clock import MonotonicClock
+    from assistant.config import Settings
+    from assistant.dialog.engine import Engine
+    from assistant.dialog.routine import load_routines
+    from assistant.events import Say, SpeechFinished
+    from assistant.runtime import build_voice_runtime
+
+    settings = Settings(
+        engine="pocketsphinx", voice="en-us", input_device="pulse", output_device="pulse"
+    )
+    clock = MonotonicClock()
+    captions: list[str] = []
+    events: list[object] = []
+    engine = Engine(load_routines(), clock, routine_id="extension", start_at="prone-lying")
+    runtime = build_voice_runtime(
+        settings,
+        lambda who, text: captions.append(f"{who}: {text}"),
+        clock=clock,
+        engine=engine,
+        observer=lambda kind, item, now: events.append(item),
+    )
+    recording = pulse.record_speaker()
+    stop = threading.Event()
+    thread = threading.Thread(target=runtime.run, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 90
+        while not any("sixty seconds" in c for c in captions) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cue = next(e for e in events if isinstance(e, Say) and "sixty seconds" in e.text)
+        while not _loud(recording.since(time.monotonic() - 0.3)) and time.monotonic() < deadline:
+            time.sleep(0.02)  # the cue is being spoken ...
+        pulse.play_into_mic(read_audio(FIXTURES / "answers/stop_en-us.wav"))  # ... "stop"
+        thread.join(timeout=60)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        runtime.speaker.close()
+        recording.stop()
+    assert runtime.outcome == "stopped_by_user", captions
+    assert any(c.endswith("(stop, barge-in)") for c in captions), captions
+    [finished] = [
+        e for e in events if isinstance(e, SpeechFinished) and e.utterance_id == cue.utterance_id
+    ]
+    assert finished.interrupted

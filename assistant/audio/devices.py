@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import os
+import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import AudioDeviceError
 
-__all__ = ["DeviceInfo", "Kind", "list_devices", "resolve_device", "describe_device", "sd"]
+__all__ = [
+    "DeviceInfo",
+    "Kind",
+    "list_devices",
+    "resolve_device",
+    "describe_device",
+    "quiet_stderr",
+    "filtered_stderr",
+    "sd",
+]
 
 Kind = Literal["input", "output"]
 
@@ -32,6 +46,60 @@ def _quiet_alsa() -> None:
         _ALSA_QUIET.append(handler)  # keep it alive
     except (OSError, AttributeError):
         _ALSA_QUIET.append(None)  # not ALSA (macOS, Windows): nothing to quieten
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """PortAudio's ALSA code prints "Expression ... failed" lines on stderr when a
+    device cannot be opened; the exception says it better.  Silence fd 2 meanwhile."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+#: Lines the audio libraries print on stderr by themselves (the session reports
+#: the same problems in plain words).
+_LIBRARY_NOISE = (b"Expression '", b"ALSA lib ", b"PaAlsaStream")
+
+
+@contextlib.contextmanager
+def filtered_stderr() -> Iterator[None]:
+    """For a whole session: drop PortAudio's and alsa-lib's own lines from stderr
+    (they come from their threads at any moment); everything else passes."""
+    try:
+        saved = os.dup(2)
+        read_end, write_end = os.pipe()
+    except OSError:
+        yield
+        return
+    sys.stderr.flush()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb") as source:
+            for line in source:
+                if not line.startswith(_LIBRARY_NOISE):
+                    os.write(saved, line)
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)  # closes the pipe's last write end: the pump finishes
+        thread.join(timeout=2)
+        os.close(saved)
 
 
 def sd() -> Any:

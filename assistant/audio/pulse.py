@@ -245,13 +245,17 @@ class PulseAudio:
         noise.stdout.close()
         time.sleep(2.2)  # let each null sink drop its two-second lead
 
-    def stop(self) -> None:
+    def stop_server(self) -> None:
+        """Stop the server (as if the sound system died); ``start()`` brings it back."""
         for helper in self._helpers:
             _end(helper)
         self._helpers.clear()
         if self.server is not None:
             _end(self.server)
             self.server = None
+
+    def stop(self) -> None:
+        self.stop_server()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from ..clock import Clock
 from ..errors import AssistantError, AudioDeviceError
-from .devices import describe_device, resolve_device, sd
+from .devices import describe_device, quiet_stderr, resolve_device, sd
 
 __all__ = [
     "SAMPLE_RATE",
@@ -107,6 +107,8 @@ class MicrophoneSource:
         self.name = describe_device(device, "input")
         self.sample_rate = SAMPLE_RATE
         self._block = SAMPLE_RATE * block_ms // 1000
+        self._block_ms = block_ms
+        self._zero_blocks = 0
         self._queue: queue.SimpleQueue[Frame] = queue.SimpleQueue()
         self._stream: Any = None
         self._resampler: Any = None
@@ -123,20 +125,22 @@ class MicrophoneSource:
         info = resolve_device(self.device_spec, "input")
         self.name = f"microphone '{info.name}'"
         self._lost = None
+        self._zero_blocks = 0
         stream = None
         last_error: Exception | None = None
         for rate in (SAMPLE_RATE, int(info.default_samplerate)):
             try:
-                stream = module.InputStream(
-                    device=info.index,
-                    samplerate=rate,
-                    channels=1,
-                    dtype="int16",
-                    blocksize=self._block * rate // SAMPLE_RATE,
-                    latency="low",
-                    callback=self._callback,
-                    finished_callback=self._on_finished,
-                )
+                with quiet_stderr():
+                    stream = module.InputStream(
+                        device=info.index,
+                        samplerate=rate,
+                        channels=1,
+                        dtype="int16",
+                        blocksize=self._block * rate // SAMPLE_RATE,
+                        latency="low",
+                        callback=self._callback,
+                        finished_callback=self._on_finished,
+                    )
                 self._device_rate = rate
                 break
             except module.PortAudioError as exc:
@@ -171,6 +175,7 @@ class MicrophoneSource:
         now = self._clock.now_ms()
         if status:
             self.overflows += 1
+        self._zero_blocks = 0 if samples.any() else self._zero_blocks + 1
         samples = fill_dropouts(samples, self._dither)
         if self._resampler is not None:
             samples = self._resampler.resample_chunk(samples)
@@ -187,15 +192,19 @@ class MicrophoneSource:
         except queue.Empty:
             frame = None
         now = self._clock.now_ms()
-        if frame is not None:
+        if frame is not None and self._zero_blocks * self._block_ms <= STALL_MS:
             self._last_frame_ms = now
             return frame
+        if frame is not None:
+            frame = None
         if self._stream is None:
             raise DeviceLostError(f"{self.name} is not open")
         if self._lost is None and not self._stream.active:
             self._lost = f"{self.name} stopped working (unplugged or taken by another program)"
         if self._lost is None and now - self._last_frame_ms > STALL_MS:
             self._lost = f"{self.name} sends no sound any more (unplugged or busy?)"
+        if self._lost is None and self._zero_blocks * self._block_ms > STALL_MS:
+            self._lost = f"{self.name} sends only silence (muted or unplugged?)"
         if self._lost is not None:
             raise DeviceLostError(self._lost)
         return None

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..audio.devices import describe_device, resolve_device, sd
+from ..audio.devices import describe_device, quiet_stderr, resolve_device, sd
 from ..clock import Clock
 from ..errors import AudioDeviceError
 from .synth import Audio
@@ -68,16 +68,17 @@ class SoundDevicePlayer:
         info = resolve_device(self.device_spec, "output")
         self.device_name = f"speaker '{info.name}'"
         try:
-            stream = module.OutputStream(
-                device=info.index,
-                samplerate=self.sample_rate,
-                channels=1,
-                dtype="int16",
-                blocksize=self._blocksize,
-                latency="low",
-                callback=self._callback,
-                finished_callback=self._on_finished,
-            )
+            with quiet_stderr():
+                stream = module.OutputStream(
+                    device=info.index,
+                    samplerate=self.sample_rate,
+                    channels=1,
+                    dtype="int16",
+                    blocksize=self._blocksize,
+                    latency="low",
+                    callback=self._callback,
+                    finished_callback=self._on_finished,
+                )
             stream.start()
         except module.PortAudioError as exc:
             raise AudioDeviceError(

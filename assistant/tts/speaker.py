@@ -91,6 +91,10 @@ class VoiceSpeaker:
             return
         self.player.play(audio, utterance_id)
 
+    @property
+    def device_name(self) -> str:
+        return self.player.device_name
+
     def check(self) -> str | None:
         """A message if the output device went away, else ``None``."""
         return self.player.lost
