@@ -58,6 +58,10 @@ BARGE_IN_INTENTS: tuple[str, ...] = ("stop", "pause", "ouch")
 #: The microphone keeps being ignored this long after the coach stops speaking
 #: (room echo, the device's own latency).
 TAIL_MS = 250
+#: Timers are handled this long before their deadline and what they make the
+#: coach say is scheduled to start exactly at the deadline (counting on the beat,
+#: whatever the loop or the audio device was doing).
+TIMER_LEAD_MS = 120
 #: How often a lost device is tried again.
 RETRY_MS = 1000
 #: After the session ends, wait at most this long for the last words to be heard.
@@ -111,6 +115,7 @@ class Runtime:
         warm_cache: Callable[[str], None] | None = None,
         observer: Callable[[str, object, int], None] | None = None,
         barge_in_factory: Callable[[], RecognizerLike] | None = None,
+        timer_lead_ms: int = TIMER_LEAD_MS,
     ) -> None:
         self.source = source
         self.recognizer = recognizer
@@ -137,6 +142,8 @@ class Runtime:
         self._retry_at = 0
         self._source_done = False
         self.journal_errors: list[str] = []
+        self.timer_lead_ms = timer_lead_ms
+        self._start_at: int | None = None
         self._barge_in_ready: RecognizerLike | None = None
         self._barge_in_factory = barge_in_factory
 
@@ -166,7 +173,8 @@ class Runtime:
                 if self._output_lost is not None:
                     self.apply(self.engine.handle(self._lost_speech(action)))
                     continue
-                self.speaker.say(action.text, action.utterance_id, action.cacheable)
+                self.speaker.say(action.text, action.utterance_id, action.cacheable, self._start_at)
+                self._start_at = None  # the rest of the batch queues behind it
             elif isinstance(action, Listen):
                 self._listen(action.context)
             elif isinstance(action, StopSpeaking):
@@ -263,15 +271,21 @@ class Runtime:
             self.deliver(finished)
         while self.timers:
             name, deadline = min(self.timers.items(), key=lambda item: item[1])
-            if deadline > now:
+            if deadline > now + self.timer_lead_ms:
                 break
             del self.timers[name]
-            self.deliver(TimerFired(name, now))
+            # Fired a little early: what it says starts exactly at the deadline.
+            self._start_at = deadline if deadline > now else None
+            try:
+                self.deliver(TimerFired(name, max(now, deadline)))
+            finally:
+                self._start_at = None
 
     def _wait_s(self, now: int) -> float:
         wait = 0.03
         if self.timers:
-            wait = min(wait, max(0.0, (min(self.timers.values()) - now) / 1000))
+            due = min(self.timers.values()) - self.timer_lead_ms
+            wait = min(wait, max(0.0, (due - now) / 1000))
         return wait
 
     # ---------------------------------------------------------------- devices

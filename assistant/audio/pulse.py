@@ -114,18 +114,20 @@ class Recording:
         return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
 
     def timeline(self) -> tuple[np.ndarray, np.ndarray]:
-        """(samples, monotonic time of each sample's arrival, estimated)."""
+        """(samples, ``time.monotonic()`` at which each was recorded).
+
+        The stream is continuous, so sample ``i`` was recorded at ``t0 + i / RATE``;
+        ``t0`` comes from the chunk that arrived soonest after it was recorded (the
+        others were only read late, by a busy process)."""
         chunks = list(self._chunks)
         data = b"".join(chunk for _, chunk in chunks)
         samples = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
-        times = np.empty(len(samples))
-        position = 0
-        for arrived, chunk in chunks:
-            count = len(chunk) // 2
-            # the last sample of a chunk arrived at ``arrived``
-            times[position : position + count] = arrived - (count - 1 - np.arange(count)) / RATE
-            position += count
-        return samples, times[: len(samples)]
+        if not chunks:
+            return samples, np.zeros(0)
+        ends = np.cumsum([len(chunk) // 2 for _, chunk in chunks])
+        arrivals = np.array([arrived for arrived, _ in chunks])
+        t0 = float(np.min(arrivals - ends / RATE))
+        return samples, t0 + np.arange(len(samples)) / RATE
 
 
 class PulseAudio:

@@ -52,7 +52,9 @@ class SoundDevicePlayer:
         self._blocksize = max(64, sample_rate * block_ms // 1000)
         self._lock = threading.Lock()
         self._samples: npt.NDArray[np.int16] | None = None
-        self._queue: collections.deque[tuple[int, npt.NDArray[np.int16]]] = collections.deque()
+        self._queue: collections.deque[tuple[int, npt.NDArray[np.int16], int | None]] = (
+            collections.deque()
+        )
         self._position = 0
         self._utterance = 0
         self._events: queue.SimpleQueue[PlaybackEvent] = queue.SimpleQueue()
@@ -106,15 +108,16 @@ class SoundDevicePlayer:
 
     # -------------------------------------------------------------- playback
 
-    def play(self, audio: Audio, utterance_id: int) -> None:
-        """Queue ``audio``: it starts as soon as what is queued before it has played."""
+    def play(self, audio: Audio, utterance_id: int, start_at_ms: int | None = None) -> None:
+        """Queue ``audio``: it starts when what is queued before it has played, and
+        not before ``start_at_ms`` (clock time at the speaker, sample-accurate)."""
         samples = audio.samples
         if audio.sample_rate != self.sample_rate:
             import soxr
 
             samples = soxr.resample(samples, audio.sample_rate, self.sample_rate).astype(np.int16)
         with self._lock:
-            self._queue.append((utterance_id, samples))
+            self._queue.append((utterance_id, samples, start_at_ms))
 
     def stop(self) -> None:
         """Barge-in: cut off what is playing and drop what is queued, now."""
@@ -122,7 +125,7 @@ class SoundDevicePlayer:
             cut_ms = self._clock.now_ms() + self.latency_ms
             if self._samples is not None:
                 self._finish_locked(cut_ms, interrupted=True)
-            for utterance_id, _ in self._queue:
+            for utterance_id, _, _ in self._queue:
                 self._events.put(PlaybackEvent("finished", utterance_id, cut_ms, True))
             self._queue.clear()
 
@@ -150,25 +153,33 @@ class SoundDevicePlayer:
         now = self._clock.now_ms()
         dac = float(getattr(time, "outputBufferDacTime", 0.0) or 0.0)
         current = float(getattr(time, "currentTime", 0.0) or 0.0)
-        base_ms = now + (int((dac - current) * 1000) if dac and current else self.latency_ms)
+        # clock time (ms, fractional) at which this block's first sample is heard
+        base = now + ((dac - current) * 1000 if dac and current else self.latency_ms)
+        rate_ms = self.sample_rate / 1000
+        outdata.fill(0)
         filled = 0
         with self._lock:
             while filled < frames:
                 if self._samples is None:
                     if not self._queue:
                         break
-                    self._utterance, self._samples = self._queue.popleft()
+                    utterance_id, samples, start_at = self._queue[0]
+                    if start_at is not None:
+                        wait = int((start_at - base) * rate_ms) - filled
+                        if wait >= frames - filled:
+                            break  # not yet: silence for this block
+                        filled += max(0, wait)
+                    self._queue.popleft()
+                    self._utterance, self._samples = utterance_id, samples
                     self._position = 0
-                    at = base_ms + filled * 1000 // self.sample_rate
+                    at = round(base + filled / rate_ms)
                     self._events.put(PlaybackEvent("started", self._utterance, at))
                 chunk = self._samples[self._position : self._position + frames - filled]
                 outdata[filled : filled + len(chunk), 0] = chunk
                 filled += len(chunk)
                 self._position += len(chunk)
                 if self._position >= len(self._samples):
-                    self._finish_locked(base_ms + filled * 1000 // self.sample_rate, False)
-        if filled < frames:
-            outdata[filled:].fill(0)
+                    self._finish_locked(round(base + filled / rate_ms), False)
 
     def _on_finished(self) -> None:
         if self._stream is not None and self._lost is None:

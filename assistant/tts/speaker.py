@@ -47,8 +47,11 @@ PROMPTS_TO_CACHE: tuple[str, ...] = (
 class Speaker(Protocol):
     """Says things without blocking; tells when each utterance really ended."""
 
-    def say(self, text: str, utterance_id: int, cacheable: bool = False) -> None:
-        """Say ``text`` once everything said before it has been played."""
+    def say(
+        self, text: str, utterance_id: int, cacheable: bool = False, start_at_ms: int | None = None
+    ) -> None:
+        """Say ``text`` once everything said before it has been played, and not
+        before ``start_at_ms`` (so a count lands exactly on its beat)."""
         ...
 
     def stop(self) -> None:
@@ -83,13 +86,15 @@ class VoiceSpeaker:
         #: utterance id → clock time its first sample was heard (for the benchmark)
         self.started_ms: dict[int, int] = {}
 
-    def say(self, text: str, utterance_id: int, cacheable: bool = False) -> None:
+    def say(
+        self, text: str, utterance_id: int, cacheable: bool = False, start_at_ms: int | None = None
+    ) -> None:
         audio = self.synth.synthesize(text, cacheable=cacheable)
         self._texts[utterance_id] = text
         if self.player.lost is not None:
             self._pending.append(SpeechFinished(utterance_id, 0, interrupted=True))
             return
-        self.player.play(audio, utterance_id)
+        self.player.play(audio, utterance_id, start_at_ms)
 
     @property
     def device_name(self) -> str:
@@ -169,9 +174,11 @@ class RecordingSpeaker:
     def said(self) -> list[str]:
         return [line.text for line in self.lines]
 
-    def say(self, text: str, utterance_id: int, cacheable: bool = False) -> None:
+    def say(
+        self, text: str, utterance_id: int, cacheable: bool = False, start_at_ms: int | None = None
+    ) -> None:
         now = self._clock.now_ms()
-        start = max([now] + [end for _, _, end in self._queue])
+        start = max([now, start_at_ms or 0] + [end for _, _, end in self._queue])
         self.lines.append(SpokenLine(utterance_id, text, start, cacheable))
         self._queue.append((utterance_id, start, start + self.duration_ms(text)))
 
