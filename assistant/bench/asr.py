@@ -32,6 +32,7 @@ __all__ = ["register", "CONDITIONS", "real_speaker_clips", "mix"]
 CONDITIONS = ("clean", "snr20", "snr10", "snr5", "snr0", "reverb")
 REJECT_CONTEXTS = ("symptom", "yes-no", "number", "command")
 CHUNK = 320  # 20 ms
+REAL = "real-speakers"
 NOMINAL_SPEECH_DBFS = -20.0
 
 #: Real-speaker words: folder name -> (context, intent).
@@ -231,13 +232,44 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _conditions(
-    clips: list[Clip], real: list[Clip], names: list[str]
-) -> Iterator[tuple[str, list[tuple[Clip, npt.NDArray[np.int16]]]]]:
-    for name in names:
-        yield name, [(c, mix(c, name, i)) for i, c in enumerate(clips)]
-    if real:
-        yield "real-speakers", [(c, c.audio) for c in real]
+def _items(clips: list[Clip], condition: str) -> Iterator[tuple[Clip, npt.NDArray[np.int16]]]:
+    """Clips under one condition, mixed one at a time (deterministic)."""
+    for index, clip in enumerate(clips):
+        yield clip, (clip.audio if condition == REAL else mix(clip, condition, index))
+
+
+_RSS_PROBE = """
+import resource, sys
+from assistant.asr.base import create_recognizer, decode_clip
+from assistant.asr.fixtures import read_manifest
+from assistant.audioio import read_audio
+from assistant.events import CONTEXTS
+from assistant.paths import fixtures_dir
+recognizer = create_recognizer(sys.argv[1], sys.argv[2] or None)
+for row in read_manifest()[::40]:
+    audio = read_audio(fixtures_dir() / row.file)
+    for context in CONTEXTS:
+        decode_clip(recognizer, audio, context)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def recognizer_peak_rss_mb(engine: str, vosk_model: Path | None) -> float | None:
+    """Peak RSS of a process that only loads the recognizer and decodes fixture clips
+    in every context (the bench process itself also holds all the clips)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _RSS_PROBE, engine, str(vosk_model or "")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        return round(float(done.stdout.strip().splitlines()[-1]), 1)
+    except (ValueError, IndexError):
+        return None
 
 
 def run_bench(
@@ -255,10 +287,10 @@ def run_bench(
     progress(f"recognizer: {recognizer.description}")
     progress(f"{len(clips)} fixture clips x {len(condition_names)} conditions, {len(real)} real")
     table: dict[str, dict[str, object]] = {}
-    mixed = list(_conditions(clips, real, condition_names))
-    for name, items in mixed:
+    sets = [(name, clips) for name in condition_names] + ([(REAL, real)] if real else [])
+    for name, chosen in sets:
         tally = Tally()
-        for clip, audio in items:
+        for clip, audio in _items(chosen, name):
             result, compute, latency = run_streaming(recognizer, clip, audio)
             tally.add(clip, result, compute)
             if latency is not None and isinstance(result, Heard):
@@ -266,13 +298,15 @@ def run_bench(
         table.setdefault(recognizer.name, {})[name] = tally.summary()
         progress(f"{recognizer.name} {name}: {tally.summary()}")
     rss = _peak_rss_mb()
+    own_rss = recognizer_peak_rss_mb(engine, vosk_model)
+    progress(f"peak RSS: bench process {rss} MB, recognizer alone {own_rss} MB")
     if baselines:
         from ..asr.baselines import LanguageModelKeywords, PlainGrammar
 
         for baseline in (PlainGrammar(), LanguageModelKeywords()):
-            for name, items in mixed:
+            for name, chosen in sets:
                 tally = Tally()
-                for clip, audio in items:
+                for clip, audio in _items(chosen, name):
                     began = time.perf_counter()
                     result = baseline.decode(audio, clip.context)
                     tally.add(clip, result, time.perf_counter() - began)
@@ -282,7 +316,8 @@ def run_bench(
         "engine": recognizer.description,
         "fixture_clips": len(clips),
         "real_speaker_clips": len(real),
-        "peak_rss_mb": rss,
+        "peak_rss_mb": own_rss,
+        "bench_process_peak_rss_mb": rss,
         "results": table,
     }
 
@@ -296,7 +331,8 @@ def _print_table(report: dict[str, object]) -> None:
     console.print(
         f"clips: {report['fixture_clips']} fixtures per condition, "
         f"{report['real_speaker_clips']} real-speaker; peak RSS "
-        f"{report['peak_rss_mb']} MB (coach recognizer, before the baselines)"
+        f"{report['peak_rss_mb']} MB (the recognizer in a process of its own; the bench "
+        f"process, holding every clip, peaked at {report['bench_process_peak_rss_mb']} MB)"
     )
     columns = (
         ("accuracy_pct", "accuracy %"),
