@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pytest
 
 from assistant.audio.source import DeviceLostError, Frame, WavFileSource, dither
 from assistant.clock import VirtualClock
@@ -203,3 +204,16 @@ def test_unplugged_microphone_pauses_and_carries_on() -> None:
     assert any("stopped working" in c and c.startswith("system") for c in captions)
     assert any(c == "system: microphone 'usb' is back." for c in captions)
     assert source.opens == 4
+
+
+def test_captions_print_what_is_said_and_quiet_hides_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from assistant.runtime import _printer
+
+    _printer(quiet=False)("coach", "Hold for ten seconds.")
+    _printer(quiet=True)("coach", "Relax.")
+    _printer(quiet=True)("system", "microphone 'usb' stopped working")
+    out, err = capsys.readouterr()
+    assert "Coach: Hold for ten seconds." in out and "Relax" not in out
+    assert "microphone 'usb' stopped working" in err  # problems are always shown

@@ -88,11 +88,13 @@ def fill_dropouts(
     zeros = samples == 0
     if np.count_nonzero(zeros) < DROPOUT_SAMPLES:
         return samples
-    runs = np.convolve(zeros, np.ones(DROPOUT_SAMPLES, dtype=np.int32), mode="valid")
-    if runs.max() < DROPOUT_SAMPLES:
+    window = np.ones(DROPOUT_SAMPLES, dtype=np.int32)
+    starts = np.convolve(zeros, window, mode="valid") >= DROPOUT_SAMPLES
+    if not starts.any():
         return samples
+    gaps = np.convolve(starts, window)[: len(samples)] > 0  # every sample of every run
     filled = samples.copy()
-    filled[zeros] = noise[: len(samples)][zeros]
+    filled[gaps] = noise[: len(samples)][gaps]
     return filled
 
 
