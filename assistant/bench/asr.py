@@ -280,6 +280,7 @@ def run_bench(
     baselines: bool,
     speech_dir: Path,
     progress: Callable[[str], None],
+    measure_rss: bool = True,
 ) -> dict[str, object]:
     clips = fixture_clips(every)
     real = real_speaker_clips(speech_dir)[::every]
@@ -298,7 +299,7 @@ def run_bench(
         table.setdefault(recognizer.name, {})[name] = tally.summary()
         progress(f"{recognizer.name} {name}: {tally.summary()}")
     rss = _peak_rss_mb()
-    own_rss = recognizer_peak_rss_mb(engine, vosk_model)
+    own_rss = recognizer_peak_rss_mb(engine, vosk_model) if measure_rss else None
     progress(f"peak RSS: bench process {rss} MB, recognizer alone {own_rss} MB")
     if baselines:
         from ..asr.baselines import LanguageModelKeywords, PlainGrammar
