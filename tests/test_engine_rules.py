@@ -7,10 +7,10 @@ from functools import cache
 import pytest
 
 from assistant.clock import VirtualClock
-from assistant.events import Interrupted
 from assistant.dialog.driver import Driver
 from assistant.dialog.engine import Engine
 from assistant.dialog.routine import DONE, STOP, Routine, load_routines
+from assistant.events import Interrupted
 
 
 @cache
