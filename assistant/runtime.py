@@ -499,7 +499,12 @@ def build_voice_runtime(
     synth = Pyttsx3Synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir())
     speaker = VoiceSpeaker(synth, player)
     try:
-        recognizer = create_recognizer(settings, settings.vosk_model)
+        recognizer: Any
+        if settings.engine == "pocketsphinx":
+            # bundled model: load it while the first words are being said
+            recognizer = _Loading(lambda: create_recognizer(settings), "pocketsphinx")
+        else:  # a missing Vosk model must be reported before the session starts
+            recognizer = create_recognizer(settings, settings.vosk_model)
         if engine is None:
             from .dialog.engine import Engine
             from .dialog.routine import load_routines
@@ -524,6 +529,40 @@ def build_voice_runtime(
         observer=observer,
         barge_in_factory=_barge_in_factory(recognizer.name),
     )
+
+
+class _Loading:
+    """A recognizer being built in a background thread; the first call waits for it."""
+
+    def __init__(self, factory: Callable[[], Any], name: str) -> None:
+        self.name = name
+        self._factory = factory
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._build, daemon=True)
+        self._thread.start()
+
+    def _build(self) -> None:
+        try:
+            self._value = self._factory()
+        except BaseException as exc:  # re-raised in the loop on first use
+            self._error = exc
+
+    def _get(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def set_context(self, context: str | None) -> None:
+        self._get().set_context(context)
+
+    def accept(self, samples: Any, timestamp_ms: int) -> list[Heard | NotUnderstood]:
+        result: list[Heard | NotUnderstood] = self._get().accept(samples, timestamp_ms)
+        return result
+
+    def reset(self) -> None:
+        self._get().reset()
 
 
 #: The barge-in recognizer decides a word has ended after this much quiet (the
