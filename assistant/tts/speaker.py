@@ -12,35 +12,16 @@ from .synth import Pyttsx3Synth
 
 __all__ = ["Speaker", "VoiceSpeaker", "RecordingSpeaker", "SpokenLine", "PROMPTS_TO_CACHE"]
 
-#: Short prompts said over and over; synthesised once, up front.
+_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+#: Short prompts said over and over (the countdown of a hold, the rep counts):
+#: synthesised while the session is idle, kept in memory and on disk.
 PROMPTS_TO_CACHE: tuple[str, ...] = (
-    *[
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-    ],
-    "hold",
-    "relax",
-    "Hold.",
+    *(f"{word.capitalize()}." for word in _NUMBERS),
+    "Ten seconds.",
+    "Thirty seconds to go.",
     "Relax.",
-    "Is the leg pain better, worse or the same?",
+    "Hold.",
 )
 
 
