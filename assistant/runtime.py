@@ -34,7 +34,6 @@ from .events import (
     LogEntry,
     NotUnderstood,
     Say,
-    SpeechFinished,
     StartTimer,
     StopSpeaking,
     TimerFired,
@@ -170,9 +169,7 @@ class Runtime:
                 self._observe("action", action, self.clock.now_ms())
             if isinstance(action, Say):
                 self.caption("coach", action.text)
-                if self._output_lost is not None:
-                    self.apply(self.engine.handle(self._lost_speech(action)))
-                    continue
+                # (with the speaker gone, it reports the line as cut off at once)
                 self.speaker.say(action.text, action.utterance_id, action.cacheable, self._start_at)
                 self._start_at = None  # the rest of the batch queues behind it
             elif isinstance(action, Listen):
@@ -188,9 +185,6 @@ class Runtime:
             elif isinstance(action, End):
                 self.outcome = action.outcome
                 self.reason = action.reason
-
-    def _lost_speech(self, action: Say) -> SpeechFinished:
-        return SpeechFinished(action.utterance_id, self.clock.now_ms(), interrupted=True)
 
     def _record(self, entry: LogEntry) -> None:
         if self.journal is None:
