@@ -84,11 +84,12 @@ def test_unwritable_journal_directory_fails_with_a_fix(tmp_path: Path) -> None:
     assert "BACKCOACH_HOME to a" in result.stdout  # the fix, even where the table wraps
 
 
-def test_unknown_voice_fails_and_lists_english_voices(tmp_path: Path) -> None:
-    result = doctor(tmp_path, "--voice", "klingon")
+def test_unknown_voice_fails_and_says_where_voices_are_listed(tmp_path: Path) -> None:
+    result = doctor(tmp_path, "--voice", "no-such-voice")
     assert result.returncode == 1
     speech = line(result.stdout, "espeak-ng + pyttsx3")
-    assert "voice 'klingon' not found" in speech and "en-gb" in speech
+    assert "FAIL" in speech and "'no-such-voice'" in speech
+    assert "espeak-ng --voices=en" in " ".join(result.stdout.split())
 
 
 def test_a_vosk_model_folder_given_by_environment_is_found(tmp_path: Path) -> None:

@@ -9,13 +9,10 @@ text session and PocketSphinx still work without them.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import platform
 import sys
 import tempfile
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +21,7 @@ from rich.table import Table
 
 from ..audio.devices import Kind, list_devices, resolve_device
 from ..config import Settings
-from ..errors import AudioDeviceError
+from ..errors import AudioDeviceError, SpeechOutputError
 from ..paths import journal_file
 from ._common import Subparsers, add_command, console
 from .run import settings_from_args
@@ -45,40 +42,24 @@ def check_python(settings: Settings) -> Check:
 
 
 def check_speech_output(settings: Settings) -> Check:
-    fix = "sudo apt-get install espeak-ng libespeak-ng1 (then: pip install pyttsx3)"
+    """Synthesise a word with the coach's own synthesiser (pyttsx3's espeak-ng binding)."""
+    name = "espeak-ng + pyttsx3"
     try:
-        import pyttsx3
+        from ..tts.synth import Pyttsx3Synth
+
+        synth = Pyttsx3Synth(settings.voice, settings.rate_wpm, settings.volume)
+        audio = synth.synthesize("ready")
     except ImportError as exc:
-        return Check("espeak-ng + pyttsx3", "FAIL", f"pyttsx3 does not import ({exc})", fix)
-    with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / "word.wav"
-        try:
-            engine = pyttsx3.init()
-            known = {lang for voice in engine.getProperty("voices") for lang in voice.languages}
-            base = settings.voice.split("+")[0]  # "en-gb+f3": voice plus espeak variant
-            if base not in known:
-                english = ", ".join(sorted(v for v in known if v.startswith("en")))
-                return Check(
-                    "espeak-ng + pyttsx3",
-                    "FAIL",
-                    f"voice '{settings.voice}' not found",
-                    f"set voice to one of: {english}",
-                )
-            engine.setProperty("voice", settings.voice)
-            engine.save_to_file("ready", str(target))
-            with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved"
-                engine.runAndWait()
-            with wave.open(str(target), "rb") as clip:
-                seconds = clip.getnframes() / clip.getframerate()
-        except Exception as exc:  # any failure of the synthesiser is what we report
-            return Check("espeak-ng + pyttsx3", "FAIL", f"could not synthesise a word ({exc})", fix)
-    if seconds <= 0.05:
-        return Check("espeak-ng + pyttsx3", "FAIL", "synthesised an empty clip", fix)
-    return Check(
-        "espeak-ng + pyttsx3",
-        "ok",
-        f"said 'ready' in voice {settings.voice}: {seconds:.2f} s of audio",
-    )
+        return Check(name, "FAIL", f"pyttsx3 does not import ({exc})", "pip install pyttsx3")
+    except SpeechOutputError as exc:
+        fix = (
+            "pick a voice that 'espeak-ng --voices=en' lists"
+            if "voice" in str(exc)
+            else "sudo apt-get install espeak-ng libespeak-ng1"
+        )
+        return Check(name, "FAIL", str(exc), fix)
+    seconds = audio.duration_ms / 1000
+    return Check(name, "ok", f"said 'ready' in voice {settings.voice}: {seconds:.2f} s of audio")
 
 
 def check_portaudio(settings: Settings) -> Check:
