@@ -116,18 +116,25 @@ class Recording:
     def timeline(self) -> tuple[np.ndarray, np.ndarray]:
         """(samples, ``time.monotonic()`` at which each was recorded).
 
-        The stream is continuous, so sample ``i`` was recorded at ``t0 + i / RATE``;
-        ``t0`` comes from the chunk that arrived soonest after it was recorded (the
-        others were only read late, by a busy process)."""
+        Within a few seconds the stream is continuous, so a chunk's samples were
+        recorded at ``t0 + i / RATE``; ``t0`` comes from the chunk nearby that
+        arrived soonest after it was recorded (others were read late by a busy
+        process).  Estimated locally, so a lost chunk or a slow drift between the
+        sound server's clock and ours does not accumulate."""
         chunks = list(self._chunks)
         data = b"".join(chunk for _, chunk in chunks)
         samples = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
         if not chunks:
             return samples, np.zeros(0)
-        ends = np.cumsum([len(chunk) // 2 for _, chunk in chunks])
+        counts = np.array([len(chunk) // 2 for _, chunk in chunks])
+        ends = np.cumsum(counts)
         arrivals = np.array([arrived for arrived, _ in chunks])
-        t0 = float(np.min(arrivals - ends / RATE))
-        return samples, t0 + np.arange(len(samples)) / RATE
+        offsets = arrivals - ends / RATE
+        bins = ((arrivals - arrivals[0]) // 3).astype(int)
+        lowest = np.full(bins[-1] + 3, np.inf)
+        np.minimum.at(lowest, bins + 1, offsets)
+        local = np.minimum(np.minimum(lowest[bins], lowest[bins + 1]), lowest[bins + 2])
+        return samples, np.repeat(local, counts) + np.arange(len(samples)) / RATE
 
 
 class PulseAudio:
