@@ -369,12 +369,16 @@ def bench_hold(pulse: PulseAudio, settings: Settings, seconds: int) -> dict[str,
         recording.stop()
     errors = [(d, started[u] - d) for u, d in engine.deadlines.items() if u in started]
     samples, times = recording.timeline()
-    loud_times = times[np.abs(samples) > 1000]
+    loud = np.abs(samples) > 1000
+    loud_times = times[loud]
+    # onsets: loud samples with at least 100 ms of quiet before them
+    gaps = np.diff(loud_times, prepend=-np.inf) > 0.1
+    onsets = loud_times[gaps]
     heard: list[tuple[int, float]] = []
     by_word: dict[int, list[float]] = {}
     for uid, deadline in engine.deadlines.items():
         at = origin + deadline / 1000
-        window = loud_times[(loud_times > at - 0.3) & (loud_times < at + 0.5)]
+        window = onsets[(onsets > at - 0.2) & (onsets < at + 0.5)]
         if window.size:
             error = (float(window[0]) - at) * 1000
             heard.append((deadline, error))
