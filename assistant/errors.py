@@ -56,3 +56,11 @@ class SpeechOutputError(AssistantError):
 
 class JournalError(AssistantError):
     """The session journal (SQLite) is locked, corrupt or not writable."""
+
+
+def describe_yaml_error(exc: Exception) -> str:
+    """``at line N (problem)`` for a PyYAML error, for a one-line message naming the file."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or "syntax error"
+    return f"not valid YAML{where} ({problem})"

@@ -23,7 +23,7 @@ from typing import Any, Final, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from ..errors import RoutineError
+from ..errors import RoutineError, describe_yaml_error
 from ..paths import dialogs_dir
 
 __all__ = [
@@ -228,10 +228,7 @@ def load_routine_text(
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise RoutineError(f"{name}: not valid YAML{where} ({problem})") from None
+        raise RoutineError(f"{name}: {describe_yaml_error(exc)}") from None
     if not isinstance(data, Mapping):
         raise RoutineError(f"{name}: expected a mapping with id, title, description, exercises")
     return load_routine_data(data, name, expected_id=expected_id)

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, describe_yaml_error
 from ..events import CONTEXTS, OUTCOMES
 from ..paths import fixtures_dir
 from .model import ENGINES, Expect, Scenario, Turn
@@ -85,10 +85,7 @@ def parse_scenario_text(
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise ScenarioError(f"{source}: not valid YAML{where}: {problem}") from exc
+        raise ScenarioError(f"{source}: {describe_yaml_error(exc)}") from exc
     return parse_scenario(data, source=source, base_dir=base_dir, catalog=catalog)
 
 
