@@ -71,6 +71,36 @@ def test_better_and_worse_across_voices_never_swap(
     assert intents.count(rows[0].intent) >= len(rows) - 3, intents
 
 
+def test_plain_no_is_heard_across_voices(sphinx: SphinxRecognizer) -> None:
+    """A plain "no" sounds to the model like the commands "go" and "ow": in the
+    yes-no context the answer must still be heard, confidently enough to act on."""
+    rows = [r for r in ROWS if r.kind == "phrase" and r.transcript == "no"]
+    assert len({r.voice for r in rows}) >= 8
+    results = [decode_clip(sphinx, clip(r.file), "yes-no") for r in rows]
+    confident = [
+        r.voice
+        for r, x in zip(rows, results, strict=True)
+        if isinstance(x, Heard) and x.intent == "no" and x.confidence >= 0.7
+    ]
+    assert len(confident) >= 5, results
+    assert not [x for x in results if getattr(x, "intent", None) == "yes"], results
+    answer = decode_clip(sphinx, clip("answers/no_en-us.wav"), "yes-no")
+    assert isinstance(answer, Heard) and answer.intent == "no", answer
+    assert answer.confidence >= 0.7, answer
+
+
+def test_yes_and_no_never_swap_and_other_speech_is_no_answer(sphinx: SphinxRecognizer) -> None:
+    answers = [r for r in ROWS if r.context == "yes-no"]
+    for row in answers:
+        result = decode_clip(sphinx, clip(row.file), "yes-no")
+        opposite = {"yes": "no", "no": "yes"}[row.intent]
+        assert getattr(result, "intent", None) != opposite, (row.file, result)
+    others = [r for r in ROWS if r.kind in ("oov", "noise")][::2]
+    for row in others:
+        result = decode_clip(sphinx, clip(row.file), "yes-no")
+        assert getattr(result, "intent", None) not in ("yes", "no"), (row.file, result)
+
+
 def test_noise_coughs_breathing_and_hum_are_not_understood(sphinx: SphinxRecognizer) -> None:
     noise = [r for r in ROWS if r.kind == "noise"]
     assert {r.voice for r in noise} >= {"stationary", "cough", "breath", "hum"}

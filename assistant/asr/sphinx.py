@@ -17,6 +17,14 @@ Rejection (each failure gives ``NotUnderstood``):
 * the winning intent does not beat the best phrase of any *other* intent of the
   context (a second grammar decode without it) by a margin, wider for
   better/worse/same and yes/no: when unsure, say so rather than guess.
+
+  When that closest phrase is a global command, the answer of the context is
+  measured against the other answers of the context alone (a third decode, without
+  the commands), and the command need only not beat it by ``command_margin``: the
+  bundled model hears the onset of a short answer poorly, so "no" scores the same
+  as "go" (resume) and "ow" (ouch) and was always rejected, while "no" and "yes",
+  the costly confusion, are far apart.  In a question's context, the question's
+  answers are the expected speech: a near tie with a command goes to the answer.
 """
 
 from __future__ import annotations
@@ -65,7 +73,9 @@ class Thresholds:
     margin: float = 1.0  # winner - best other intent, per frame: at least this
     safety_margin: float = 1.5  # the same, for same and yes/no
     symptom_margin: float = 2.5  # the same, for better and worse: the costly confusion
-    phone_loop_alone: float = -17.0  # better/worse when no other intent could be scored
+    phone_loop_alone: float = -17.0  # better/worse when no other intent could be scored,
+    # and an answer when a global command fits it better
+    command_margin: float = -1.0  # an answer - the best global command: at least this
     min_voiced_ms: int = 20  # noise, breathing and coughs are unvoiced
     min_band_ratio: float = 0.45  # hum and rumble have little energy in 250 Hz-4 kHz
     min_speech_ms: int = 90
@@ -161,6 +171,7 @@ class SphinxRecognizer:
             assert grammar is not None
             self._grammar.add_jsgf_string(context, grammar)
         self._competitors: set[str] = set()
+        self._command_intents = frozenset(phrases.intents(phrases.COMMAND_CONTEXT))
         self._phones.add_allphone_file("allphone", None)
         self._phones.activate_search("allphone")
         self._endpointer = Endpointer(
@@ -261,12 +272,31 @@ class SphinxRecognizer:
         self.last_scores["phone_loop"] = loop
         if loop < limits.phone_loop:
             return NotUnderstood(text, start_ms, end_ms)
-        competitor = self._competitor_score(matched.intent, audio)
+        competitor, rival = self._competitor(matched.intent, audio)
         # No phrase of another intent survived the beam, so there is no margin to
         # check: for better/worse ask for a much closer fit to the phone loop instead.
         unsure = competitor == -math.inf and matched.intent in ("better", "worse")
         if unsure and loop < limits.phone_loop_alone:
             return NotUnderstood(text, start_ms, end_ms)
+        context = self._context or phrases.COMMAND_CONTEXT
+        if (
+            context != phrases.COMMAND_CONTEXT
+            and matched.intent not in self._command_intents
+            and rival in self._command_intents
+        ):
+            # An answer of the context whose closest rival is a global command: its
+            # margin is over the other answers of the context (decoded without the
+            # commands; none left in the beam: they are far), and the command need
+            # only not beat it by much.
+            command_margin = (grammar_score - competitor) / frames
+            self.last_scores["command_margin"] = command_margin
+            # A command that fits better: take the answer only if the command
+            # barely wins and the answer fits almost as well as the phone loop.
+            if command_margin < 0 and (
+                command_margin < limits.command_margin or loop < limits.phone_loop_alone
+            ):
+                return NotUnderstood(text, start_ms, end_ms)
+            competitor, _ = self._competitor(matched.intent, audio, commands=False)
         margin = (grammar_score - competitor) / frames
         self.last_scores["margin"] = margin
         if matched.intent in ("better", "worse"):
@@ -287,14 +317,18 @@ class SphinxRecognizer:
         core = audio[pre : max(pre, audio.size - tail)]
         return core if core.size >= 800 else audio
 
-    def _competitor_score(self, intent: str, audio: npt.NDArray[np.int16]) -> float:
-        """Best score of any phrase of another intent on the buffered utterance."""
-        context = self._context or "command"
-        name = f"{context}-not-{intent}"
+    def _competitor(
+        self, intent: str, audio: npt.NDArray[np.int16], *, commands: bool = True
+    ) -> tuple[float, str | None]:
+        """Best score of any phrase of another intent on the buffered utterance (of
+        the context's own intents only if not ``commands``), and that phrase's intent."""
+        context = self._context or phrases.COMMAND_CONTEXT
+        name = f"{context}-not-{intent}" + ("" if commands else "-answers")
         if name not in self._competitors:
-            grammar = jsgf_grammar(context, exclude=frozenset({intent}))
+            exclude = {intent} if commands else {intent, *self._command_intents}
+            grammar = jsgf_grammar(context, exclude=frozenset(exclude))
             if grammar is None:
-                return -math.inf
+                return -math.inf, None
             self._grammar.add_jsgf_string(name, grammar)
             self._competitors.add(name)
         self._grammar.activate_search(name)
@@ -302,7 +336,10 @@ class SphinxRecognizer:
             hyp = self._decode(self._grammar, audio.tobytes())
         finally:
             self._grammar.activate_search(context)
-        return _log_score(hyp.score) if hyp is not None and hyp.hypstr else -math.inf
+        if hyp is None or not hyp.hypstr:
+            return -math.inf, None
+        found = match_intent(hyp.hypstr, context)
+        return _log_score(hyp.score), found.intent if isinstance(found, Heard) else None
 
 
 def _confidence(loop_excess: float, margin_excess: float) -> float:
