@@ -60,7 +60,7 @@ TAIL_MS = 250
 #: Timers are handled this long before their deadline and what they make the
 #: coach say is scheduled to start exactly at the deadline (counting on the beat,
 #: whatever the loop or the audio device was doing).
-TIMER_LEAD_MS = 120
+TIMER_LEAD_MS = 250
 #: How often a lost device is tried again.
 RETRY_MS = 1000
 #: After the session ends, wait at most this long for the last words to be heard.
