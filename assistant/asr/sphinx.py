@@ -19,8 +19,10 @@ Rejection (each failure gives ``NotUnderstood``):
   better/worse/same and yes/no: when unsure, say so rather than guess.
 
   When that closest phrase is a global command, the answer of the context is
-  measured against the other answers of the context alone (a third decode, without
-  the commands), and the command need only not beat it by ``command_margin``: the
+  measured against the other answers of the context alone (the answers decoded
+  without the commands, with and without the winner: both sides from the same
+  search, as the larger one can prune the other answer), and the command need
+  only not beat it by ``command_margin`` (with a close fit to the phone loop): the
   bundled model hears the onset of a short answer poorly, so "no" scores the same
   as "go" (resume) and "ow" (ouch) and was always rejected, while "no" and "yes",
   the costly confusion, are far apart.  In a question's context, the question's
@@ -296,6 +298,13 @@ class SphinxRecognizer:
                 command_margin < limits.command_margin or loop < limits.phone_loop_alone
             ):
                 return NotUnderstood(text, start_ms, end_ms)
+            # Both sides of that margin from the same small search (the larger one
+            # prunes differently): the answers of the context, with and without the
+            # winner.  Another answer on top there is no answer to act on.
+            best, best_intent = self._competitor("", audio, commands=False)
+            if best_intent != matched.intent:
+                return NotUnderstood(text, start_ms, end_ms)
+            grammar_score = best
             competitor, _ = self._competitor(matched.intent, audio, commands=False)
         margin = (grammar_score - competitor) / frames
         self.last_scores["margin"] = margin
@@ -325,7 +334,7 @@ class SphinxRecognizer:
         context = self._context or phrases.COMMAND_CONTEXT
         name = f"{context}-not-{intent}" + ("" if commands else "-answers")
         if name not in self._competitors:
-            exclude = {intent} if commands else {intent, *self._command_intents}
+            exclude = ({intent} if commands else {intent, *self._command_intents}) - {""}
             grammar = jsgf_grammar(context, exclude=frozenset(exclude))
             if grammar is None:
                 return -math.inf, None
