@@ -590,12 +590,12 @@ def run_voice(settings: Settings, quiet: bool = False) -> int:
 
 
 def _run_voice(settings: Settings, quiet: bool) -> int:
-    from .journal import open_journal
+    from .journal import open_session_journal
 
     caption = _printer(quiet)
     runtime = build_voice_runtime(settings, caption)
     try:
-        journal = open_journal()
+        journal = open_session_journal(lambda message: caption("system", message))
     except BaseException:
         runtime.speaker.close()
         raise
@@ -605,7 +605,8 @@ def _run_voice(settings: Settings, quiet: bool) -> int:
             outcome = runtime.run(stop)
     finally:
         runtime.speaker.close()
-        journal.close(interrupted=runtime.interrupted)
+        if journal is not None:
+            journal.close(interrupted=runtime.interrupted)
     if runtime.interrupted:
         caption("system", "session stopped; everything so far is saved in the journal.")
         return 130
