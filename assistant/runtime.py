@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from .audio.source import AudioSource, DeviceLostError, Frame
 from .clock import Clock, MonotonicClock
 from .config import Settings
-from .errors import AssistantError, AudioDeviceError
+from .errors import AudioDeviceError
 from .events import (
     Action,
     CancelTimer,
@@ -38,6 +38,7 @@ from .events import (
     StopSpeaking,
     TimerFired,
 )
+from .journal import Recordable, record_entry
 from .tts.speaker import Speaker
 
 __all__ = [
@@ -45,7 +46,6 @@ __all__ = [
     "TAIL_MS",
     "Caption",
     "EngineLike",
-    "JournalLike",
     "RecognizerLike",
     "Runtime",
     "build_voice_runtime",
@@ -84,10 +84,6 @@ class RecognizerLike(Protocol):
     def reset(self) -> None: ...
 
 
-class JournalLike(Protocol):
-    def record(self, entry: LogEntry) -> None: ...
-
-
 class Runtime:
     """Runs one session.  Every dependency is passed in; ``run()`` returns the outcome.
 
@@ -105,7 +101,7 @@ class Runtime:
         speaker: Speaker,
         engine: EngineLike,
         clock: Clock,
-        journal: JournalLike | None = None,
+        journal: Recordable | None = None,
         barge_in: RecognizerLike | None = None,
         caption: Caption | None = None,
         tail_ms: int = TAIL_MS,
@@ -187,15 +183,7 @@ class Runtime:
                 self.reason = action.reason
 
     def _record(self, entry: LogEntry) -> None:
-        if self.journal is None:
-            return
-        try:
-            self.journal.record(entry)
-        except AssistantError as exc:  # kept by the journal; written with the next record
-            message = str(exc)
-            if message not in self.journal_errors:
-                self.journal_errors.append(message)
-                self.caption("system", f"journal: {message}")
+        record_entry(self.journal, entry, self.journal_errors, lambda m: self.caption("system", m))
 
     def _listen(self, context: str | None) -> None:
         if context == self.context:
@@ -467,7 +455,7 @@ def build_voice_runtime(
     *,
     clock: MonotonicClock | None = None,
     engine: EngineLike | None = None,
-    journal: JournalLike | None = None,
+    journal: Recordable | None = None,
     observer: Callable[[str, object, int], None] | None = None,
 ) -> Runtime:
     """The real thing: microphone, PocketSphinx/Vosk, pyttsx3 + sounddevice, the engine.

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 from .config import Settings
 from .dialog.engine import Engine
@@ -40,7 +40,7 @@ from .events import (
     StartTimer,
     TimerFired,
 )
-from .journal import open_session_journal
+from .journal import Recordable, open_session_journal, record_entry
 
 __all__ = ["run_text", "TextSession", "ScaledClock", "FAST_FACTOR"]
 
@@ -51,10 +51,6 @@ FAST_FACTOR = 15.0
 INTERRUPTED_EXIT = 130
 
 Matcher = Callable[[str, str], Heard | NotUnderstood]
-
-
-class _Recorder(Protocol):
-    def record(self, entry: LogEntry) -> None: ...
 
 
 class ScaledClock:
@@ -113,7 +109,7 @@ class TextSession:
         fast: bool = False,
         fast_factor: float = FAST_FACTOR,
         matcher: Matcher | None = None,
-        journal: _Recorder | None = None,
+        journal: Recordable | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -123,6 +119,7 @@ class TextSession:
         self.fast_factor = fast_factor
         self.match = matcher or _default_matcher()
         self.journal = journal
+        self.journal_problems: list[str] = []
         self.end: End | None = None
         self._timers: dict[str, int] = {}
         self._events: deque[Event] = deque()
@@ -167,13 +164,7 @@ class TextSession:
                 self._print(f"  (type your answer: {_HINTS.get(action.context, '')})")
 
     def _record(self, entry: LogEntry) -> None:
-        if self.journal is None:
-            return
-        try:
-            self.journal.record(entry)
-        except JournalError as exc:
-            self._print(f"(journal: {exc}; the session goes on without it)")
-            self.journal = None
+        record_entry(self.journal, entry, self.journal_problems, lambda m: self._print(f"({m})"))
 
     def _send(self, event: Event) -> None:
         self._apply(self.engine.handle(event))

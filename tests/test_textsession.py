@@ -15,7 +15,8 @@ import pytest
 from assistant.config import Settings
 from assistant.dialog.engine import Engine
 from assistant.dialog.routine import load_routines
-from assistant.events import Heard, NotUnderstood
+from assistant.errors import JournalError
+from assistant.events import Heard, LogEntry, NotUnderstood
 from assistant.textsession import ScaledClock, TextSession, run_text
 
 FAST = 2000.0  # the clock runs this much faster while the coach counts
@@ -164,3 +165,34 @@ def test_a_second_session_at_the_same_time_is_announced_and_both_are_saved(
     with open_journal() as journal:
         outcomes = sorted(s.outcome for s in journal.sessions())
     assert outcomes == ["completed", "red_flag"]
+
+
+class FlakyJournal:
+    """A journal that is locked for one write: the entry is kept and written with the next."""
+
+    def __init__(self) -> None:
+        self.entries: list[str] = []
+        self.pending: list[str] = []
+        self.calls = 0
+
+    def record(self, entry: LogEntry) -> None:
+        self.calls += 1
+        self.pending.append(entry.kind)
+        if self.calls == 2:
+            raise JournalError("journal.sqlite3: the journal is locked by another program")
+        self.entries += self.pending
+        self.pending.clear()
+
+
+def test_a_passing_journal_failure_loses_nothing_and_is_reported_once() -> None:
+    journal = FlakyJournal()
+    clock = ScaledClock(rate=FAST)
+    engine = Engine(load_routines(), clock, routine_id="extension")
+    out = io.StringIO()
+    answers = iter(["no\n", "no\n", "no\n", "4\n", "worse\n", "3\n"])
+    session = TextSession(engine, clock, lines=answers, out=out, interactive=False, journal=journal)
+    session.run()
+    assert engine.outcome == "stopped_worse"
+    assert journal.entries[-1] == "session_ended"  # recording went on after the failure
+    assert len(journal.entries) == journal.calls
+    assert out.getvalue().count("the journal is locked") == 1

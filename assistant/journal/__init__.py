@@ -21,7 +21,15 @@ from .models import (
     SessionRecord,
 )
 from .schema import SCHEMA_VERSION
-from .store import BUSY_TIMEOUT_S, Journal, describe_error, open_journal, open_session_journal
+from .store import (
+    BUSY_TIMEOUT_S,
+    Journal,
+    Recordable,
+    describe_error,
+    open_journal,
+    open_session_journal,
+    record_entry,
+)
 
 __all__ = [
     "ANSWERS",
@@ -37,4 +45,6 @@ __all__ = [
     "describe_error",
     "open_journal",
     "open_session_journal",
+    "record_entry",
+    "Recordable",
 ]

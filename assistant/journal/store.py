@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from .. import __version__
 from ..errors import JournalError
@@ -695,3 +695,30 @@ def open_session_journal(notify: Callable[[str], None]) -> Journal | None:
             "both are recorded in the journal"
         )
     return journal
+
+
+class Recordable(Protocol):
+    def record(self, entry: LogEntry) -> None: ...
+
+
+def record_entry(
+    journal: Recordable | None,
+    entry: LogEntry,
+    reported: list[str],
+    notify: Callable[[str], None],
+) -> None:
+    """Record one entry of a running session; report each distinct problem once.
+
+    The session keeps recording after a failure: the journal keeps a blocked
+    entry (a locked file) and writes it with the next one, so nothing is lost to
+    a passing lock.
+    """
+    if journal is None:
+        return
+    try:
+        journal.record(entry)
+    except JournalError as exc:
+        message = f"journal: {exc}"
+        if message not in reported:
+            reported.append(message)
+            notify(message)
