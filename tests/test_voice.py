@@ -74,8 +74,8 @@ class VoiceSession:
         events = sorted([*self._lines, *self._played])
         return "\n".join(f"{t - self._t0:7.2f} {text}" for t, text in events)
 
-    def wait_for(self, text: str, timeout_s: float = 90) -> str:
-        """Wait for a caption line containing ``text``, after the lines used so far."""
+    def find(self, text: str, timeout_s: float) -> str | None:
+        """The next caption line containing ``text`` within ``timeout_s``, or None."""
         deadline = time.monotonic() + timeout_s
         while True:
             lines = [line for _, line in list(self._lines)]
@@ -84,8 +84,28 @@ class VoiceSession:
                     self._next = index + 1
                     return lines[index]
             if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"never heard {text!r}:\n{self.timeline}")
+                return None
             time.sleep(0.05)
+
+    def wait_for(self, text: str, timeout_s: float = 90) -> str:
+        """Wait for a caption line containing ``text``, after the lines used so far."""
+        line = self.find(text, timeout_s)
+        if line is None:
+            pytest.fail(f"never heard {text!r}:\n{self.timeline}")
+        return line
+
+    def barge_in(self, answer: str, intent: str, tries: int = 3) -> None:
+        """Say ``answer`` while the coach talks; it must be taken as ``intent``.
+
+        Like a person, say it again if the coach talks on without hearing it; any
+        other intent heard fails."""
+        for _ in range(tries):
+            self.say(answer)
+            heard = self.find("You:", timeout_s=3)
+            if heard is not None and "(not understood)" not in heard:
+                assert f"({intent}," in heard, self.timeline
+                return
+        pytest.fail(f"{answer} never cut the coach off as {intent}:\n{self.timeline}")
 
     def wait_quiet(self, quiet_s: float = 0.7, timeout_s: float = 90) -> None:
         """Wait until the coach has spoken since now and then been silent for ``quiet_s``."""
@@ -160,8 +180,7 @@ def test_spoken_answers_choose_the_next_exercise(pulse: PulseAudio, tmp_path: Pa
         session.answer(speech.RATING_QUESTION, "answers/five_en-us.wav", "5")
         session.wait_for("Next: Lying face down.")
         session.wait_speaking()  # the instructions are being read ...
-        session.say("answers/ouch_en-gb.wav")  # ... and "ouch" cuts them off
-        session.wait_for("(ouch,", timeout_s=20)
+        session.barge_in("answers/ouch_en-gb.wav", "ouch")  # ... and "ouch" cuts them off
         session.wait_for("Stop there and relax.")
         session.answer(speech.SYMPTOM_QUESTION, "answers/about-the-same_en-us.wav", "same")
         session.wait_for("Next: Propped on your elbows.")
@@ -217,7 +236,13 @@ def test_stop_during_counting_cuts_the_coach_off(pulse: PulseAudio, tmp_path: Pa
         cue = next(e for e in events if isinstance(e, Say) and "sixty seconds" in e.text)
         while not _loud(recording.since(time.monotonic() - 0.3)) and time.monotonic() < deadline:
             time.sleep(0.02)  # the cue is being spoken ...
-        pulse.play_into_mic(read_audio(FIXTURES / "answers/stop_en-us.wav"))  # ... "stop"
+        for _ in range(3):  # ... "stop" (said again, as a person would, if not heard)
+            pulse.play_into_mic(read_audio(FIXTURES / "answers/stop_en-us.wav"))
+            heard_by = time.monotonic() + 3
+            while not any("(stop," in c for c in captions) and time.monotonic() < heard_by:
+                time.sleep(0.05)
+            if any("(stop," in c for c in captions):
+                break
         thread.join(timeout=60)
     finally:
         stop.set()
