@@ -55,6 +55,7 @@ __all__ = ["register", "run_bench", "TARGETS"]
 TARGETS: dict[str, tuple[float, str]] = {
     "reply_p50_ms": (300, "ms"),
     "reply_p95_ms": (500, "ms"),
+    "barge_in_p50_ms": (300, "ms"),
     "barge_in_p95_ms": (300, "ms"),
     "hold_error_max_ms": (50, "ms"),
     "hold_drift_ms": (50, "ms"),
@@ -318,6 +319,10 @@ def bench_barge_in(pulse: PulseAudio, settings: Settings, turns: int) -> dict[st
     stop = read_audio(fixtures_dir() / "answers/stop_en-us.wav")
     engine = BenchEngine("barge", turns=turns)
     cuts: list[float] = []
+    # where the time goes: end of the word → the spotter's result reaches the loop
+    # (input latency, end-of-word wait, decoding) → playback stopped (output latency)
+    heard_ms: list[float] = []
+    cut_ms: list[float] = []
     with Session(pulse, engine, settings) as session:
         for turn in range(turns):
             deadline = time.monotonic() + 30
@@ -344,12 +349,28 @@ def bench_barge_in(pulse: PulseAudio, settings: Settings, turns: int) -> dict[st
                         end = session.tap.speech_end_before(item.timestamp_ms + 1000, played_at)
                         if end is not None:
                             cuts.append(item.timestamp_ms - end)
+                            heard = next(
+                                (
+                                    t
+                                    for k, a, t in session.events
+                                    if k == "event" and isinstance(a, Heard) and t >= played_at
+                                ),
+                                None,
+                            )
+                            if heard is not None:
+                                heard_ms.append(heard - end)
+                                cut_ms.append(item.timestamp_ms - heard)
                     break
                 time.sleep(0.02)
     return {
         "barge_ins": len(cuts),
         "barge_in_p50_ms": round(_pct(cuts, 50)),
         "barge_in_p95_ms": round(_pct(cuts, 95)),
+        "barge_in_max_ms": round(max(cuts)) if cuts else None,
+        "barge_in_heard_p50_ms": round(_pct(heard_ms, 50)),
+        "barge_in_stop_p50_ms": round(_pct(cut_ms, 50)),
+        "speaker_latency_ms": session.speaker.player.latency_ms,
+        "mic_latency_ms": getattr(session.tap.source, "latency_ms", None),
     }
 
 
@@ -483,7 +504,17 @@ def _vm_hwm_kb(pid: int) -> int:
 # ----------------------------------------------------------------------- CLI
 
 
-def run_bench(replies: int, barge_ins: int, hold_s: int, idle_s: float) -> dict[str, Any]:
+#: The parts of the benchmark, in the order they run (``--only`` picks some).
+PARTS = ("startup", "idle", "reply", "barge-in", "hold")
+
+
+def run_bench(
+    replies: int,
+    barge_ins: int,
+    hold_s: int,
+    idle_s: float,
+    only: Sequence[str] = PARTS,
+) -> dict[str, Any]:
     import tempfile
 
     settings = Settings(
@@ -495,11 +526,15 @@ def run_bench(replies: int, barge_ins: int, hold_s: int, idle_s: float) -> dict[
         os.environ.update(pulse.env)
         os.environ["BACKCOACH_HOME"] = home
         try:
-            results.update(bench_startup(pulse, Path(home)))
-            results.update(bench_idle(pulse, settings, idle_s))
-            results.update(bench_replies(pulse, settings, replies))
-            results.update(bench_barge_in(pulse, settings, barge_ins))
-            if hold_s:
+            if "startup" in only:
+                results.update(bench_startup(pulse, Path(home)))
+            if "idle" in only:
+                results.update(bench_idle(pulse, settings, idle_s))
+            if "reply" in only and replies:
+                results.update(bench_replies(pulse, settings, replies))
+            if "barge-in" in only and barge_ins:
+                results.update(bench_barge_in(pulse, settings, barge_ins))
+            if "hold" in only and hold_s:
                 results.update(bench_hold(pulse, settings, hold_s))
         finally:
             for key, value in saved.items():
@@ -548,7 +583,16 @@ def _run(args: argparse.Namespace) -> int:
     if problem:
         err_console.print(f"backcoach bench loop: {problem}")
         return 2
-    results = run_bench(args.replies, args.barge_ins, int(args.hold_minutes * 60), args.idle_s)
+    only = tuple(args.only.split(",")) if args.only else PARTS
+    unknown = sorted(set(only) - set(PARTS))
+    if unknown:
+        err_console.print(
+            f"backcoach bench loop: unknown part {', '.join(unknown)} (of {', '.join(PARTS)})"
+        )
+        return 2
+    results = run_bench(
+        args.replies, args.barge_ins, int(args.hold_minutes * 60), args.idle_s, only
+    )
     if args.json:
         print(json.dumps(results, indent=2))
     else:
@@ -568,5 +612,10 @@ def register(subparsers: Subparsers, summary: str) -> None:
     )
     parser.add_argument(
         "--idle-s", type=float, default=20.0, help="seconds of quiet listening for CPU (default 20)"
+    )
+    parser.add_argument(
+        "--only",
+        metavar="PARTS",
+        help=f"comma-separated parts to run (of {','.join(PARTS)}; default all)",
     )
     parser.set_defaults(func=_run)
