@@ -88,9 +88,10 @@ class Runtime:
     """Runs one session.  Every dependency is passed in; ``run()`` returns the outcome.
 
     ``barge_in`` (or one made by ``barge_in_factory`` in the background once the
-    session has started) is a second recognizer fed only while the coach speaks,
-    with a shorter end-of-speech wait so "stop" cuts in quickly; until there is
-    one, the main recognizer is switched to the ``command`` context for that time.
+    session has started) is a second recognizer fed only while the coach speaks:
+    the streaming barge-in spotter (``assistant.asr.spotter``), which decides
+    within a few tens of milliseconds of the end of "stop"; until there is one,
+    the main recognizer is switched to the ``command`` context for that time.
     """
 
     def __init__(
@@ -547,20 +548,16 @@ class _Loading:
         self._get().reset()
 
 
-#: The barge-in recognizer decides a word has ended after this much quiet (the
-#: main recognizer waits longer, so a pause inside an answer does not cut it).
-BARGE_IN_END_SILENCE_MS = 120
-
-
 def _barge_in_factory(engine_name: str) -> Callable[[], RecognizerLike] | None:
-    if engine_name != "pocketsphinx":
+    """A streaming spotter of the barge-in phrases (PocketSphinx's bundled model, so
+    it works whichever engine answers are recognised with)."""
+    if engine_name not in ("pocketsphinx", "vosk"):
         return None
 
     def make() -> RecognizerLike:
-        from .asr.endpoint import EndpointConfig
-        from .asr.sphinx import SphinxRecognizer
+        from .asr.spotter import BargeInSpotter
 
-        return SphinxRecognizer(endpoint=EndpointConfig(end_silence_ms=BARGE_IN_END_SILENCE_MS))
+        return BargeInSpotter(BARGE_IN_INTENTS)
 
     return make
 

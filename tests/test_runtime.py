@@ -217,3 +217,39 @@ def test_captions_print_what_is_said_and_quiet_hides_them(
     out, err = capsys.readouterr()
     assert "Coach: Hold for ten seconds." in out and "Relax" not in out
     assert "microphone 'usb' stopped working" in err  # problems are always shown
+
+
+def test_the_barge_in_spotter_cuts_the_coach_off_soon_after_stop() -> None:
+    """The real spotter as the barge-in recognizer: "stop" said while the question
+    is being spoken cuts it off soon after the word ends (on the virtual clock)."""
+    from assistant.asr.fixtures import read_manifest
+    from assistant.asr.spotter import BargeInSpotter
+    from assistant.audioio import read_audio
+    from assistant.paths import fixtures_dir
+
+    stop = read_audio(fixtures_dir() / "answers/stop_en-us.wav")
+    samples = dither(8 * 16000, seed=1)
+    at = 16000  # the clip starts 1 s in, while the question is being said
+    samples[at : at + stop.size] = stop
+    [row] = [r for r in read_manifest() if r.file == "answers/stop_en-us.wav"]
+    end_ms = 1000 + row.speech_end_ms
+    clock = VirtualClock()
+    speaker = RecordingSpeaker(clock, rate_wpm=150)
+    engine = CoachEngine()
+    captions: list[str] = []
+    runtime = Runtime(
+        source=WavFileSource(samples=samples, clock=clock, realtime=True),
+        recognizer=ScriptedRecognizer([]),
+        speaker=speaker,
+        engine=engine,
+        clock=clock,
+        barge_in=BargeInSpotter(),
+        caption=lambda who, text: captions.append(f"{who}: {text}"),
+    )
+    assert runtime.run() == "stopped_by_user"
+    assert speaker.interrupted == [1]
+    assert "you: stop (stop, barge-in)" in captions
+    finished = next(e for e in engine.events if isinstance(e, SpeechFinished))
+    assert finished.interrupted
+    # decided from the audio, frames handled as they come: well within 300 ms
+    assert end_ms - 100 <= finished.timestamp_ms <= end_ms + 200, (end_ms, finished)

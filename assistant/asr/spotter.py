@@ -1,0 +1,360 @@
+"""A small streaming spotter of the barge-in phrases ("stop", "pause", "ouch" ...).
+
+While the coach speaks only a few phrases may cut it off, and they must do so
+within 300 ms of the end of the word.  The full recognizer cannot: it waits for
+200 ms of quiet and then decodes the utterance whole several times (grammar,
+phone loop, competitor passes).  The spotter decodes *during* the word: from
+the moment the endpointer hears speech, every 20 ms block goes to three small
+PocketSphinx searches at once,
+
+* every phrase of every context (answers, numbers, all the commands): what is
+  said is decoded as itself, so "four" is "four" and not "pause";
+* the same without the barge-in phrases (the margin);
+* an all-phone loop: the best any sequence of English phones can do;
+
+so when the word ends only ``end_utt`` is left (about a millisecond).
+
+The word has ended after ``SPOTTER_END_SILENCE_MS`` of quiet, or sooner: when
+its sound has dropped ``EARLY_DB`` below its loudest frame for ``EARLY_MS``,
+through a closure as quiet as the room (the silence before the faint release
+of "stop"'s final p), and the searches' best paths so far already agree on a
+barge-in phrase.  A phrase is reported only if the barge-in path is the best
+one, beats the best other phrase by a margin per frame, stays close to the
+phone loop per frame, and the sound is voiced speech in the speech band.
+Anything else gives nothing at all: while the coach speaks, "not understood"
+is not news.  The coach's own words are the runtime's business: it ignores a
+barge-in intent that the line being played contains.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pocketsphinx
+
+from ..errors import RecognizerError
+from ..events import Heard
+from . import phrases
+from .base import Result
+from .endpoint import FRAME, EndpointConfig, Endpointer, SegmentEvent
+from .features import speech_band_ratio, voiced_ms
+from .sphinx import model_paths, restart_noise_estimate
+
+__all__ = [
+    "BARGE_IN_PHRASE_INTENTS",
+    "SPOTTER_END_SILENCE_MS",
+    "BargeInSpotter",
+    "SpotterThresholds",
+]
+
+#: The intents the spotter listens for (the runtime's barge-in intents).
+BARGE_IN_PHRASE_INTENTS: tuple[str, ...] = ("stop", "pause", "ouch")
+#: Quiet after the last speech frame before the word counts as ended.  Short: the
+#: searches have already decoded the word; it still bridges the closure of a stop
+#: consonant ("sto-p", "tha-t's").
+SPOTTER_END_SILENCE_MS = 60
+#: Or: this long ``EARLY_DB`` below the loudest frame of the word ends it, if the
+#: searches already agree on a barge-in phrase ("stop"'s faint release follows).
+EARLY_MS = 50
+EARLY_DB = 20.0
+#: ... and part of that is as quiet as the room (within this many dB): a closure,
+#: not the weaker next sound of a longer word ("fa-ster" is not "pause").
+CLOSURE_DB = 6.0
+#: Phrases too short to end a word early ("ow" is how "ouch" and "open" begin).
+NOT_EARLY = frozenset({"ow"})
+_LOG_BASE = math.log(1.0001)
+#: Cepstral mean each utterance starts from (live CMN then adapts as it goes): the
+#: median of the whole-utterance means of the phrase recordings.  Starting every
+#: utterance from the same place keeps a decision independent of what came before.
+CMN_PRIOR = "43.45,-3.51,-9.73,6.22,-10.22,-3.23,-5.51,-10.47,0.87,-6.52,1.36,-1.65,-1.90"
+
+
+@dataclass(frozen=True)
+class SpotterThresholds:
+    """Per-frame score limits (log base 1.0001, PocketSphinx's scaled units)."""
+
+    phone_loop: float = -22.0  # barge-in phrase - phone loop, per frame: at least this
+    margin: float = 4.0  # barge-in phrase - best other phrase, per frame: at least this
+    min_voiced_ms: int = 20  # noise, breathing and coughs are unvoiced
+    min_band_ratio: float = 0.45  # hum and rumble have little energy in 250 Hz-4 kHz
+    min_speech_ms: int = 90
+    max_speech_ms: int = 2500  # longer than any barge-in phrase: someone talking
+
+
+def _log_score(value: float) -> float:
+    return math.log(value) / _LOG_BASE if value > 0 else -math.inf
+
+
+def _grammar(templates: Iterable[str]) -> str:
+    return (
+        "#JSGF V1.0;\ngrammar spotter;\npublic <utterance> = "
+        + " | ".join(f"( {t} )" for t in templates)
+        + ";\n"
+    )
+
+
+def _dictionary(full_dict: str, words: set[str]) -> tuple[str, set[str]]:
+    """Lines of the CMU dictionary for ``words`` and the words that have one."""
+    lines = []
+    found: set[str] = set()
+    with open(full_dict, encoding="utf-8") as handle:
+        for line in handle:
+            head = line.split(" ", 1)[0]
+            base = head.split("(", 1)[0]
+            if base in words:
+                lines.append(line)
+                found.add(base)
+    return "".join(lines), found
+
+
+class BargeInSpotter:
+    """Recognizer-like (``set_context``/``accept``/``reset``/``flush``) spotter of
+    the barge-in phrases, fed only while the coach speaks.
+
+    ``set_context(None)`` turns it off; any other context turns it on (the
+    phrases are the same in every context).  Results are ``Heard`` for a
+    barge-in phrase; nothing is reported for other sound.
+    """
+
+    name = "pocketsphinx-spotter"
+    sample_rate = 16000
+
+    def __init__(
+        self,
+        intents: Sequence[str] = BARGE_IN_PHRASE_INTENTS,
+        *,
+        end_silence_ms: int = SPOTTER_END_SILENCE_MS,
+        thresholds: SpotterThresholds | None = None,
+        early_ms: int = EARLY_MS,
+        early_db: float = EARLY_DB,
+    ) -> None:
+        self.description = "PocketSphinx barge-in spotter (" + ", ".join(intents) + ")"
+        self.intents = tuple(intents)
+        self.thresholds = thresholds or SpotterThresholds()
+        specs = [s for s in phrases.phrase_book().intents if s.intent in self.intents]
+        if {s.intent for s in specs} != set(self.intents):
+            raise ValueError(f"no phrases for {', '.join(self.intents)}")
+        #: barge-in phrase → its intent
+        self._phrases = {
+            text: s.intent
+            for s in specs
+            for t in s.templates
+            for text in phrases.expand_template(t)
+        }
+        templates = [(s.intent, t) for s in phrases.phrase_book().intents for t in s.templates]
+        words = {w for _, t in templates for p in phrases.expand_template(t) for w in p.split()}
+        hmm, full_dict = model_paths()
+        if not hmm.is_dir():
+            raise RecognizerError(f"{hmm}: PocketSphinx model missing; reinstall pocketsphinx")
+        lines, found = _dictionary(str(full_dict), words)
+        missing = words - found
+        if missing:
+            raise RecognizerError(f"{full_dict}: no pronunciation for {', '.join(sorted(missing))}")
+        with tempfile.TemporaryDirectory() as tmp:
+            dict_path = os.path.join(tmp, "spotter.dict")
+            with open(dict_path, "w", encoding="utf-8") as handle:
+                handle.write(lines)
+            common = {
+                "hmm": str(hmm),
+                "dict": dict_path,
+                "lm": None,
+                "loglevel": "FATAL",
+                "cmn": "live",
+            }
+            try:
+                self._all = pocketsphinx.Decoder(**common, bestpath=False)
+                self._other = pocketsphinx.Decoder(**common, bestpath=False)
+                self._phones = pocketsphinx.Decoder(**common)
+            except (RuntimeError, ValueError) as exc:
+                raise RecognizerError(f"{hmm}: PocketSphinx could not start ({exc})") from exc
+        # Every phrase of every context: what the user says is decoded as itself
+        # ("four" as "four", not "pause"); and all of them but the barge-in ones.
+        self._all.add_jsgf_string("all", _grammar(t for _, t in templates))
+        self._all.activate_search("all")
+        self._other.add_jsgf_string(
+            "other", _grammar(t for intent, t in templates if intent not in self.intents)
+        )
+        self._other.activate_search("other")
+        self._phones.add_allphone_file("allphone", None)
+        self._phones.activate_search("allphone")
+        self._decoders = (self._all, self._other, self._phones)
+        self._endpointer = Endpointer(
+            EndpointConfig(
+                end_silence_ms=end_silence_ms,
+                min_speech_ms=self.thresholds.min_speech_ms,
+                max_speech_ms=self.thresholds.max_speech_ms,
+            )
+        )
+        self.cmn_prior = CMN_PRIOR
+        self.early_ms = early_ms
+        self.early_db = early_db
+        self._fired = False
+        self._start_ms = 0
+        self._frames = 0
+        self._peak_db = -math.inf
+        self._quiet = 0
+        self._closure = False
+        self._floor_db = math.inf
+        self._loud_frames = 0
+        self._last_loud = 0
+        self._tried = False
+        self._on = False
+        self._in_utt = False
+        self._buffer: list[npt.NDArray[np.int16]] = []
+        self.last_scores: dict[str, float] = {}
+        self.last_text = ""
+
+    # ----------------------------------------------------------- protocol
+
+    def set_context(self, context: str | None) -> None:
+        on = context is not None
+        if on != self._on:
+            self.reset()
+            self._on = on
+
+    def reset(self) -> None:
+        if self._in_utt:
+            for decoder in self._decoders:
+                decoder.end_utt()
+        self._in_utt = False
+        self._buffer = []
+        self._endpointer.reset()
+
+    def accept(self, samples: npt.NDArray[np.int16], timestamp_ms: int) -> list[Result]:
+        if not self._on:
+            return []
+        events = self._endpointer.process(np.asarray(samples, dtype=np.int16), timestamp_ms)
+        return self._handle(events)
+
+    def flush(self) -> list[Result]:
+        if not self._on:
+            return []
+        return self._handle(self._endpointer.flush())
+
+    # ------------------------------------------------------------ decoding
+
+    def _start(self, event: SegmentEvent) -> None:
+        if self._in_utt:
+            self.reset()
+        for decoder in self._decoders:
+            restart_noise_estimate(decoder)
+            decoder.set_cmn(self.cmn_prior)
+            decoder.start_utt()
+        self._in_utt = True
+        self._fired = False
+        self._buffer = []
+        self._start_ms = event.start_ms
+        self._frames = 0
+        self._peak_db = -math.inf
+        self._quiet = 0
+        self._closure = False
+        self._floor_db = math.inf
+        self._loud_frames = 0
+        self._last_loud = 0
+        self._tried = False
+
+    def _feed(self, samples: npt.NDArray[np.int16]) -> None:
+        self._buffer.append(samples)
+        data = samples.tobytes()
+        for decoder in self._decoders:
+            decoder.process_raw(data)
+        count = samples.size // FRAME
+        if not count:
+            return
+        frames = samples[: count * FRAME].astype(np.float64).reshape(count, FRAME)
+        for energy in 10.0 * np.log10(np.mean(frames**2, axis=1) + 1.0):
+            self._frames += 1
+            if self._frames <= 10:  # the pre-roll: the room before the word
+                self._floor_db = min(self._floor_db, float(energy))
+            self._peak_db = max(self._peak_db, float(energy))
+            if energy < self._peak_db - self.early_db:
+                self._quiet += 1
+                self._closure = self._closure or energy < self._floor_db + CLOSURE_DB
+            else:
+                self._quiet = 0
+                self._closure = False
+                self._tried = False
+                self._loud_frames += 1
+                self._last_loud = self._frames
+
+    def _handle(self, events: list[SegmentEvent]) -> list[Result]:
+        results: list[Result] = []
+        for event in events:
+            if event.kind == "start":
+                self._start(event)
+                self._feed(event.samples)
+            elif event.kind == "audio" and self._in_utt:
+                self._feed(event.samples)
+            elif event.kind == "end" and self._in_utt:
+                self._in_utt = False
+                hyps = []
+                for decoder in self._decoders:
+                    decoder.end_utt()
+                    hyps.append(decoder.hyp())
+                if not self._fired:
+                    result = self._judge(hyps, event.start_ms, event.end_ms, event.speech_ms)
+                    if result is not None:
+                        results.append(result)
+                self._buffer = []
+        if self._in_utt and not self._fired and not results:
+            early = self._early()
+            if early is not None:
+                self._fired = True
+                results.append(early)
+        return results
+
+    def _early(self) -> Result | None:
+        """The word is over if its loud part is (a faint release or breath may
+        follow): judge on the searches' best paths so far, without ending them."""
+        if self._tried or self._quiet * 10 < self.early_ms or not self._closure:
+            return None
+        self._tried = True
+        end_ms = self._start_ms + self._last_loud * 10
+        return self._judge(
+            [decoder.hyp() for decoder in self._decoders],
+            self._start_ms,
+            end_ms,
+            self._loud_frames * 10,
+            early=True,
+        )
+
+    def _judge(
+        self, hyps: list[Any], start_ms: int, end_ms: int, speech_ms: int, early: bool = False
+    ) -> Result | None:
+        barge, other, phone = hyps
+        audio = np.concatenate(self._buffer) if self._buffer else np.zeros(0, np.int16)
+        limits = self.thresholds
+        self.last_text = barge.hypstr if barge is not None else ""
+        self.last_scores = {}
+        if speech_ms < limits.min_speech_ms or speech_ms > limits.max_speech_ms:
+            return None
+        if barge is None or not barge.hypstr:
+            return None
+        intent = self._phrases.get(barge.hypstr)
+        if intent is None:
+            return None  # another phrase: not a barge-in
+        if early and barge.hypstr in NOT_EARLY:
+            return None
+        frames = max(1, audio.size // FRAME)
+        score = _log_score(barge.score)
+        other_score = _log_score(other.score) if other is not None and other.hypstr else -math.inf
+        phone_score = _log_score(phone.score) if phone is not None else score
+        loop = (score - phone_score) / frames
+        margin = (score - other_score) / frames
+        self.last_scores = {"phone_loop": loop, "margin": margin}
+        if loop < limits.phone_loop or margin < limits.margin:
+            return None
+        voiced = voiced_ms(audio)
+        band = speech_band_ratio(audio)
+        self.last_scores |= {"voiced_ms": voiced, "band_ratio": band}
+        if voiced < limits.min_voiced_ms or band < limits.min_band_ratio:
+            return None
+        confidence = 1.0 / (1.0 + math.exp(-(margin - limits.margin) / 2.0))
+        return Heard(intent, barge.hypstr, round(confidence, 3), start_ms, end_ms)
