@@ -3,8 +3,10 @@
 Frames of 10 ms.  The noise floor is tracked (fast down, slow up) so stationary
 noise does not count as speech; an utterance starts when the frame energy is
 ``on_db`` above the floor for ``onset_frames`` frames and ends after
-``end_silence_ms`` below ``off_db``.  Everything is counted in samples, so
-replaying a WAV gives the same segments every time.
+``end_silence_ms`` below ``off_db``.  With ``early_end_ms`` set, a ``pause`` event
+comes after that much quiet, before the end is decided, so a recognizer can start
+decoding while it waits.  Everything is counted in samples, so replaying a WAV
+gives the same segments every time.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ class EndpointConfig:
     max_speech_ms: int = 6000
     floor_rise_db: float = 0.02  # per frame, outside speech
     sample_rate: int = 16000
+    early_end_ms: int | None = None  # a ``pause`` event after this much quiet
 
 
 @dataclass
 class SegmentEvent:
-    """``start`` (with the pre-roll), ``audio`` (more speech), or ``end`` of an utterance."""
+    """``start`` (with the pre-roll), ``audio`` (more speech), ``pause`` (quiet for
+    ``early_end_ms``: the end may follow), ``resume`` (speech again after a pause) or
+    ``end`` of an utterance."""
 
     kind: str
     samples: npt.NDArray[np.int16]
@@ -43,6 +48,7 @@ class SegmentEvent:
     end_ms: int = 0
     speech_ms: int = 0
     decided_ms: int = 0  # when the end was decided (end_ms is the end of the speech)
+    end_offset: int = 0  # pause, end: samples from the utterance start to the end of speech
 
 
 class Endpointer:
@@ -137,6 +143,8 @@ class Endpointer:
         chunk.append(frame)
         self._utt_frames += 1
         if energy > floor + cfg.off_db:
+            if cfg.early_end_ms is not None and self._below * 10 >= cfg.early_end_ms:
+                events.append(SegmentEvent("resume", np.zeros(0, np.int16)))
             self._below = 0
             self._speech_frames += 1
             self._last_speech_end = frame_start + FRAME
@@ -145,6 +153,11 @@ class Endpointer:
             if energy < floor:
                 self._floor = 0.9 * floor + 0.1 * energy
         too_long = self._utt_frames * 10 >= cfg.max_speech_ms
+        if cfg.early_end_ms is not None and self._below * 10 == cfg.early_end_ms:
+            # Everything up to this frame first, so the pause marks the audio so far.
+            events.append(SegmentEvent("audio", np.concatenate(chunk)))
+            chunk.clear()
+            events.append(self._event("pause", frame_start + FRAME))
         if self._below * 10 >= cfg.end_silence_ms or too_long:
             if chunk:
                 events.append(SegmentEvent("audio", np.concatenate(chunk)))
@@ -156,14 +169,16 @@ class Endpointer:
         self._in_speech = False
         self._above = 0
         self._below = 0
-        speech_ms = self._speech_frames * 10
-        return [
-            SegmentEvent(
-                "end",
-                np.zeros(0, np.int16),
-                start_ms=self._ms(max(0, self._utt_start)),
-                end_ms=self._ms(min(at_sample, self._last_speech_end)),
-                speech_ms=speech_ms,
-                decided_ms=self._ms(at_sample),
-            )
-        ]
+        return [self._event("end", at_sample)]
+
+    def _event(self, kind: str, at_sample: int) -> SegmentEvent:
+        speech_end = min(at_sample, self._last_speech_end)
+        return SegmentEvent(
+            kind,
+            np.zeros(0, np.int16),
+            start_ms=self._ms(max(0, self._utt_start)),
+            end_ms=self._ms(speech_end),
+            speech_ms=self._speech_frames * 10,
+            decided_ms=self._ms(at_sample),
+            end_offset=speech_end - self._utt_start,
+        )

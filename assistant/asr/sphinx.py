@@ -2,8 +2,12 @@
 
 The bundled US English acoustic model is used with a small dictionary holding
 only the phrase words.  ``Endpointer`` cuts utterances on trailing silence (on
-the audio's own timeline); each utterance is then decoded whole, with its own
-cepstral mean (deterministic per clip), by:
+the audio's own timeline).  Each utterance, up to ``DECODE_TAIL_MS`` after its
+last speech, is decoded whole, with its own cepstral mean (deterministic per
+clip).  That decode starts in a background thread as soon as the speaker has been
+quiet for ``DECODE_TAIL_MS``, while the endpointer waits to be sure the answer is
+over; if they speak on, it is dropped.  The same audio is decoded either way, so
+the result does not depend on timing.  The decoders are:
 
 * the context grammar (built from the phrase templates, global commands included);
 * an all-phone loop: the best any sequence of English phones can do.
@@ -34,7 +38,9 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import threading
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -57,7 +63,12 @@ __all__ = [
     "jsgf_grammar",
     "model_paths",
     "DECODER_BEAMS",
+    "DECODE_TAIL_MS",
 ]
+
+#: Quiet after the last speech that is decoded with the utterance; decoding starts
+#: then, while the endpointer waits out the rest of its end-of-speech silence.
+DECODE_TAIL_MS = 60
 
 #: PocketSphinx's default beams: narrower ones (1e-25) were faster but lost the
 #: right path on about one clip in ten.
@@ -176,16 +187,23 @@ class SphinxRecognizer:
         self._command_intents = frozenset(phrases.intents(phrases.COMMAND_CONTEXT))
         self._phones.add_allphone_file("allphone", None)
         self._phones.activate_search("allphone")
+        config = endpoint or EndpointConfig()
         self._endpointer = Endpointer(
             replace(
-                endpoint or EndpointConfig(),
+                config,
                 min_speech_ms=self.thresholds.min_speech_ms,
+                early_end_ms=min(DECODE_TAIL_MS, config.end_silence_ms),
             )
         )
         self._context: str | None = None
         self._buffer: list[npt.NDArray[np.int16]] = []
         self._in_utt = False
+        self._start_ms = 0
         self.last_scores: dict[str, float] = {}
+        # One worker: the decoders are used by one thread at a time.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sphinx-decode")
+        self._early: tuple[int, Future[Result | None]] | None = None
+        self._stale = threading.Event()  # the early decode is no longer wanted
 
     # ----------------------------------------------------------- protocol
 
@@ -215,23 +233,61 @@ class SphinxRecognizer:
     # ------------------------------------------------------------ decoding
 
     def _abort(self) -> None:
+        self._drop_early()
         self._in_utt = False
         self._buffer = []
         self._endpointer.reset()
+
+    def _drop_early(self) -> None:
+        """Forget a decode started early (waiting for it: the decoders are shared)."""
+        if self._early is not None:
+            self._stale.set()
+            self._early[1].result()
+            self._early = None
 
     def _handle(self, events: list[SegmentEvent]) -> list[Result]:
         results: list[Result] = []
         for event in events:
             if event.kind == "start":
+                self._drop_early()
                 self._in_utt = True
                 self._buffer = [event.samples]
+                self._start_ms = event.start_ms
             elif event.kind == "audio" and self._in_utt:
                 self._buffer.append(event.samples)
+            elif event.kind == "pause" and self._in_utt:
+                self._drop_early()
+                self._stale.clear()
+                audio = self._utterance(event)
+                self._early = (
+                    event.end_offset,
+                    self._worker.submit(self._finish, audio, event, self._stale),
+                )
+            elif event.kind == "resume":
+                self._stale.set()  # they spoke on: the early decode may stop
             elif event.kind == "end" and self._in_utt:
-                result = self._finish(event)
+                self._in_utt = False
+                early, self._early = self._early, None
+                if early is not None and early[0] == event.end_offset:
+                    result = early[1].result()  # nothing was said after the pause
+                else:
+                    if early is not None:
+                        early[1].result()
+                    result = self._finish(self._utterance(event), event)
                 if result is not None:
                     results.append(result)
         return results
+
+    def _utterance(self, event: SegmentEvent) -> npt.NDArray[np.int16]:
+        """The buffered utterance up to ``DECODE_TAIL_MS`` after its last speech, then
+        the room's own quiet from before it (the start of the pre-roll) to make up the
+        endpointer's full end-of-speech silence: the decoders and their thresholds
+        see every utterance framed by the same quiet, whenever the decode starts."""
+        audio = np.concatenate(self._buffer)
+        per_ms = self.sample_rate // 1000
+        config = self._endpointer.config
+        quiet = audio[: max(0, config.end_silence_ms - DECODE_TAIL_MS) * per_ms]
+        return np.concatenate([audio[: event.end_offset + DECODE_TAIL_MS * per_ms], quiet])
 
     def _decode(self, decoder: pocketsphinx.Decoder, audio: bytes) -> pocketsphinx.Hypothesis:
         """Decode one whole utterance on its own: batch cepstral mean, and the noise
@@ -243,12 +299,17 @@ class SphinxRecognizer:
         decoder.end_utt()
         return decoder.hyp()
 
-    def _finish(self, event: SegmentEvent) -> Result | None:
-        self._in_utt = False
+    def _finish(
+        self,
+        audio: npt.NDArray[np.int16],
+        event: SegmentEvent,
+        stale: threading.Event | None = None,
+    ) -> Result | None:
+        """The result for one utterance (in the worker thread when started early; it
+        gives up between passes once ``stale`` is set, and its result is not used)."""
         start_ms, end_ms = event.start_ms, event.end_ms
         if event.speech_ms < self.thresholds.min_speech_ms:
             return None  # a click: not an utterance
-        audio = np.concatenate(self._buffer)
         hyp = self._decode(self._grammar, audio.tobytes())
         if hyp is None or not hyp.hypstr:
             return NotUnderstood("", start_ms, end_ms)
@@ -268,12 +329,16 @@ class SphinxRecognizer:
             return NotUnderstood(text, start_ms, end_ms)
         frames = max(1, audio.size // 160)
         grammar_score = _log_score(hyp.score)
+        if stale is not None and stale.is_set():
+            return None
         phone = self._decode(self._phones, audio.tobytes())
         phone_score = _log_score(phone.score) if phone is not None else grammar_score
         loop = (grammar_score - phone_score) / frames
         self.last_scores["phone_loop"] = loop
         if loop < limits.phone_loop:
             return NotUnderstood(text, start_ms, end_ms)
+        if stale is not None and stale.is_set():
+            return None
         competitor, rival = self._competitor(matched.intent, audio)
         # No phrase of another intent survived the beam, so there is no margin to
         # check: for better/worse ask for a much closer fit to the phone loop instead.
