@@ -323,6 +323,7 @@ def bench_barge_in(pulse: PulseAudio, settings: Settings, turns: int) -> dict[st
     # (input latency, end-of-word wait, decoding) → playback stopped (output latency)
     heard_ms: list[float] = []
     cut_ms: list[float] = []
+    missed: list[str] = []  # what the barge-in recognizer made of a "stop" it let pass
     with Session(pulse, engine, settings) as session:
         for turn in range(turns):
             deadline = time.monotonic() + 30
@@ -336,7 +337,10 @@ def bench_barge_in(pulse: PulseAudio, settings: Settings, turns: int) -> dict[st
             time.sleep(1.5)
             played_at = session.clock.now_ms()
             session.play(stop)
-            while time.monotonic() < deadline:
+            while True:
+                if time.monotonic() > deadline:
+                    missed.append("timed out")
+                    break
                 finished = [
                     (a, t)
                     for k, a, t in session.events
@@ -345,6 +349,12 @@ def bench_barge_in(pulse: PulseAudio, settings: Settings, turns: int) -> dict[st
                 if finished:
                     item = finished[0][0]
                     assert isinstance(item, SpeechFinished)
+                    if not item.interrupted:
+                        spotter = session.runtime.barge_in
+                        missed.append(
+                            f"{getattr(spotter, 'last_text', '?')!r} "
+                            f"{getattr(spotter, 'last_scores', {})}"
+                        )
                     if item.interrupted:
                         end = session.tap.speech_end_before(item.timestamp_ms + 1000, played_at)
                         if end is not None:
@@ -360,6 +370,8 @@ def bench_barge_in(pulse: PulseAudio, settings: Settings, turns: int) -> dict[st
                             if heard is not None:
                                 heard_ms.append(heard - end)
                                 cut_ms.append(item.timestamp_ms - heard)
+                        else:
+                            missed.append("cut off, but no end of the word found")
                     break
                 time.sleep(0.02)
     return {
@@ -367,6 +379,7 @@ def bench_barge_in(pulse: PulseAudio, settings: Settings, turns: int) -> dict[st
         "barge_in_p50_ms": round(_pct(cuts, 50)),
         "barge_in_p95_ms": round(_pct(cuts, 95)),
         "barge_in_max_ms": round(max(cuts)) if cuts else None,
+        "barge_in_missed": missed,
         "barge_in_heard_p50_ms": round(_pct(heard_ms, 50)),
         "barge_in_stop_p50_ms": round(_pct(cut_ms, 50)),
         "speaker_latency_ms": session.speaker.player.latency_ms,
