@@ -52,13 +52,15 @@ def modulation_db(samples: npt.NDArray[np.int16]) -> float:
     return float(high - low)
 
 
-def speech_band_ratio(samples: npt.NDArray[np.int16]) -> float:
-    """Share of the energy between 250 Hz and 4 kHz (speech: most of it; hum and
-    rumble: little)."""
+def speech_band_ratio(samples: npt.NDArray[np.int16], low_hz: float = 250.0) -> float:
+    """Share of the energy between ``low_hz`` and 4 kHz (speech: most of it; hum and
+    rumble: little).  From 250 Hz, a deep voice whose pitch and first harmonics lie
+    below it can look like rumble; from 100 Hz it does not, and mains hum (its 50 or
+    60 Hz and their first harmonics) still has little there."""
     x = samples.astype(np.float64)
     if x.size < 16:
         return 0.0
     power = np.abs(np.fft.rfft(x - x.mean())) ** 2
     freqs = np.fft.rfftfreq(x.size, 1.0 / _RATE)
     total = float(power.sum()) or 1.0
-    return float(power[(freqs >= 250) & (freqs <= 4000)].sum()) / total
+    return float(power[(freqs >= low_hz) & (freqs <= 4000)].sum()) / total

@@ -14,8 +14,10 @@ the result does not depend on timing.  The decoders are:
 
 Rejection (each failure gives ``NotUnderstood``):
 
-* too little voiced sound, or little energy in the speech band: noise, breathing,
-  coughs, hum;
+* too little voiced sound, or little energy in the speech band (from 100 Hz, so deep
+  voices keep theirs): noise, breathing, coughs, hum; and bass-heavy sound as
+  steady as a fan (a voice rises and falls syllable by syllable); speech less than
+  7 dB above the room's noise (there, answers are more often wrong than right);
 * the grammar path scores far below the phone loop per frame: out-of-vocabulary
   speech fits a phone loop much better than it fits any phrase;
 * the winning intent does not beat the best phrase of any *other* intent of the
@@ -53,7 +55,7 @@ from ..events import CONTEXTS, Heard, NotUnderstood
 from . import phrases
 from .base import Result
 from .endpoint import EndpointConfig, Endpointer, SegmentEvent
-from .features import speech_band_ratio, voiced_ms
+from .features import modulation_db, speech_band_ratio, voiced_ms
 from .matcher import match_intent
 
 __all__ = [
@@ -90,7 +92,10 @@ class Thresholds:
     # and an answer when a global command fits it better
     command_margin: float = -1.0  # an answer - the best global command: at least this
     min_voiced_ms: int = 20  # noise, breathing and coughs are unvoiced
-    min_band_ratio: float = 0.45  # hum and rumble have little energy in 250 Hz-4 kHz
+    min_band_ratio: float = 0.45  # hum and rumble have little energy in 100 Hz-4 kHz
+    band_low_hz: float = 100.0
+    min_modulation_db: float = 6.0  # bass-heavy and this steady: fan noise, not a voice
+    min_snr_db: float = 7.0  # the utterance over the quiet around it
     min_speech_ms: int = 90
     max_speech_ms: int = 5000
 
@@ -323,9 +328,21 @@ class SphinxRecognizer:
             return matched
         limits = self.thresholds
         voiced = voiced_ms(audio)
-        band = speech_band_ratio(self._core(audio))
+        core = self._core(audio)
+        band = speech_band_ratio(core, limits.band_low_hz)
         self.last_scores = {"voiced_ms": voiced, "band_ratio": band}
         if voiced < limits.min_voiced_ms or band < limits.min_band_ratio:
+            return NotUnderstood(text, start_ms, end_ms)
+        if speech_band_ratio(core) < limits.min_band_ratio:
+            # Bass-heavy: a deep voice, or a fan.  A fan hardly rises and falls.
+            steadiness = modulation_db(core)
+            self.last_scores["modulation_db"] = steadiness
+            if steadiness < limits.min_modulation_db:
+                return NotUnderstood(text, start_ms, end_ms)
+        snr = _snr_db(audio, core, event.end_offset)
+        self.last_scores["snr_db"] = snr
+        if snr < limits.min_snr_db:
+            # Barely above the room's noise, answers are more often wrong than right.
             return NotUnderstood(text, start_ms, end_ms)
         frames = max(1, audio.size // 160)
         grammar_score = _log_score(hyp.score)
@@ -414,6 +431,19 @@ class SphinxRecognizer:
             return -math.inf, None
         found = match_intent(hyp.hypstr, context)
         return _log_score(hyp.score), found.intent if isinstance(found, Heard) else None
+
+
+def _snr_db(audio: npt.NDArray[np.int16], core: npt.NDArray[np.int16], end_offset: int) -> float:
+    """Loudness of the utterance over the room's noise: the quieter of the 150 ms
+    before it (the start of the pre-roll) and the ``DECODE_TAIL_MS`` after it (so
+    speech at the very start of a recording is not taken for the noise)."""
+
+    def power(x: npt.NDArray[np.int16]) -> float:
+        return float(np.mean(x.astype(np.float64) ** 2)) + 1.0 if x.size else math.inf
+
+    before = audio[: 150 * 16]
+    after = audio[end_offset : end_offset + DECODE_TAIL_MS * 16]
+    return 10.0 * math.log10(power(core) / min(power(before), power(after)))
 
 
 def _confidence(loop_excess: float, margin_excess: float) -> float:
