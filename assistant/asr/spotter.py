@@ -82,7 +82,9 @@ class SpotterThresholds:
 
     phone_loop: float = -22.0  # barge-in phrase - phone loop, per frame: at least this
     margin: float = 4.0  # barge-in phrase - best other phrase, per frame: at least this
-    min_voiced_ms: int = 20  # noise, breathing and coughs are unvoiced
+    # noise, breathing and coughs are unvoiced; a short "stop" through the microphone
+    # can have as little as 10 ms that passes the (strict) voicing test
+    min_voiced_ms: int = 10
     min_band_ratio: float = 0.45  # hum and rumble have little energy in 250 Hz-4 kHz
     min_speech_ms: int = 90
     max_speech_ms: int = 2500  # longer than any barge-in phrase: someone talking
