@@ -283,3 +283,42 @@ def test_answers_barely_above_the_room_noise_are_asked_again(sphinx: SphinxRecog
     assert len(heard(sphinx, "snr4")) <= 1
     clear = heard(sphinx, "snr20")
     assert len(clear) >= len(answers) * 2 * 0.7
+
+
+def test_noise_reduction_lowers_the_room_and_keeps_the_voice() -> None:
+    from assistant.asr.denoise import denoise
+    from assistant.bench.asr import Clip, mix
+
+    row = next(r for r in ROWS if r.file == "answers/worse_en-us.wav")
+    answer = Clip(row.file, "phrase", "symptom", "worse", clip(row.file), row.speech_end_ms)
+    noisy = mix(answer, "snr10", 0)
+    cleaned = denoise(noisy)
+
+    def db(x: np.ndarray) -> float:
+        return float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1))
+
+    quiet = slice(0, 200 * 16)  # before the word
+    speech = slice(row.speech_start_ms * 16, row.speech_end_ms * 16)
+    assert db(noisy[quiet]) - db(cleaned[quiet]) >= 6.0
+    assert abs(db(noisy[speech]) - db(cleaned[speech])) <= 3.0
+
+
+def test_answers_in_room_noise_are_mostly_understood_and_never_reversed(
+    sphinx: SphinxRecognizer,
+) -> None:
+    from assistant.bench.asr import Clip, mix
+
+    contexts = {"better": "symptom", "worse": "symptom", "same": "symptom", "yes": "yes-no"}
+    contexts |= {"no": "yes-no", "left": "side", "right": "side", "stop": "command"}
+    rows = [r for r in ROWS if r.file.startswith("answers/") and r.intent in contexts]
+    pairs = []
+    for row in rows:
+        answer = Clip(
+            row.file, "phrase", contexts[row.intent], row.intent, clip(row.file), row.speech_end_ms
+        )
+        for seed in range(2):
+            result = decode_clip(sphinx, mix(answer, "snr10", seed), answer.context)
+            pairs.append((row.intent, getattr(result, "intent", None)))
+    reversed_ = [p for p in pairs if set(p) in ({"better", "worse"}, {"yes", "no"})]
+    assert not reversed_, pairs
+    assert sum(said == heard for said, heard in pairs) >= 0.5 * len(pairs), pairs

@@ -12,6 +12,10 @@ the result does not depend on timing.  The decoders are:
 * the context grammar (built from the phrase templates, global commands included);
 * an all-phone loop: the best any sequence of English phones can do.
 
+An utterance less than 14 dB over the room's noise is first cleaned by
+non-stationary spectral gating (``denoise``): at 10 dB of room noise that takes
+accuracy from about 57 % to 71 %; on clearer speech it would only cost.
+
 Rejection (each failure gives ``NotUnderstood``):
 
 * too little voiced sound, or little energy in the speech band (from 100 Hz, so deep
@@ -54,6 +58,7 @@ from ..errors import RecognizerError
 from ..events import CONTEXTS, Heard, NotUnderstood
 from . import phrases
 from .base import Result
+from .denoise import denoise, preload
 from .endpoint import EndpointConfig, Endpointer, SegmentEvent
 from .features import modulation_db, speech_band_ratio, voiced_ms
 from .matcher import match_intent
@@ -96,6 +101,7 @@ class Thresholds:
     band_low_hz: float = 100.0
     min_modulation_db: float = 6.0  # bass-heavy and this steady: fan noise, not a voice
     min_snr_db: float = 7.0  # the utterance over the quiet around it
+    denoise_below_db: float = 14.0  # noisier than this: noise reduction before decoding
     min_speech_ms: int = 90
     max_speech_ms: int = 5000
 
@@ -209,6 +215,7 @@ class SphinxRecognizer:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sphinx-decode")
         self._early: tuple[int, Future[Result | None]] | None = None
         self._stale = threading.Event()  # the early decode is no longer wanted
+        self._worker.submit(preload)  # the noise reducer, before a noisy answer needs it
 
     # ----------------------------------------------------------- protocol
 
@@ -313,8 +320,18 @@ class SphinxRecognizer:
         """The result for one utterance (in the worker thread when started early; it
         gives up between passes once ``stale`` is set, and its result is not used)."""
         start_ms, end_ms = event.start_ms, event.end_ms
-        if event.speech_ms < self.thresholds.min_speech_ms:
+        limits = self.thresholds
+        if event.speech_ms < limits.min_speech_ms:
             return None  # a click: not an utterance
+        heard = audio  # the checks on the sound itself are made on what was heard
+        core = self._core(heard)
+        snr = _snr_db(heard, core, event.end_offset)
+        self.last_scores = {"snr_db": snr}
+        if self.reject and snr < limits.min_snr_db:
+            # Barely above the room's noise, answers are more often wrong than right.
+            return NotUnderstood("", start_ms, end_ms)
+        if snr < limits.denoise_below_db:
+            audio = denoise(heard)
         hyp = self._decode(self._grammar, audio.tobytes())
         if hyp is None or not hyp.hypstr:
             return NotUnderstood("", start_ms, end_ms)
@@ -326,11 +343,9 @@ class SphinxRecognizer:
             return NotUnderstood(text, start_ms, end_ms)
         if not self.reject:
             return matched
-        limits = self.thresholds
-        voiced = voiced_ms(audio)
-        core = self._core(audio)
+        voiced = voiced_ms(heard)
         band = speech_band_ratio(core, limits.band_low_hz)
-        self.last_scores = {"voiced_ms": voiced, "band_ratio": band}
+        self.last_scores.update(voiced_ms=voiced, band_ratio=band)
         if voiced < limits.min_voiced_ms or band < limits.min_band_ratio:
             return NotUnderstood(text, start_ms, end_ms)
         if speech_band_ratio(core) < limits.min_band_ratio:
@@ -339,11 +354,6 @@ class SphinxRecognizer:
             self.last_scores["modulation_db"] = steadiness
             if steadiness < limits.min_modulation_db:
                 return NotUnderstood(text, start_ms, end_ms)
-        snr = _snr_db(audio, core, event.end_offset)
-        self.last_scores["snr_db"] = snr
-        if snr < limits.min_snr_db:
-            # Barely above the room's noise, answers are more often wrong than right.
-            return NotUnderstood(text, start_ms, end_ms)
         frames = max(1, audio.size // 160)
         grammar_score = _log_score(hyp.score)
         if stale is not None and stale.is_set():
