@@ -58,7 +58,7 @@ from ..errors import RecognizerError
 from ..events import CONTEXTS, Heard, NotUnderstood
 from . import phrases
 from .base import Result
-from .denoise import denoise, preload
+from .denoise import denoise
 from .endpoint import EndpointConfig, Endpointer, SegmentEvent
 from .features import modulation_db, speech_band_ratio, voiced_ms
 from .matcher import match_intent
@@ -215,7 +215,6 @@ class SphinxRecognizer:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sphinx-decode")
         self._early: tuple[int, Future[Result | None]] | None = None
         self._stale = threading.Event()  # the early decode is no longer wanted
-        self._worker.submit(preload)  # the noise reducer, before a noisy answer needs it
 
     # ----------------------------------------------------------- protocol
 

@@ -218,11 +218,16 @@ def run_streaming(
 
 def paced_latency(recognizer: Recognizer, clip: Clip, audio: npt.NDArray[np.int16]) -> float | None:
     """Feed 20 ms chunks in real time, each when a microphone would deliver it, and
-    return the milliseconds from the end of speech to the intent (None: no intent).
+    return the milliseconds from the end of speech to the right intent (None: none).
     The recognizer may work in the background while the audio comes in (the
     PocketSphinx one starts decoding in the quiet after the speech), which only a
     real-time feed measures."""
     assert clip.speech_end_ms is not None
+    # The room goes on after the clip (its own first 200 ms, before the speech,
+    # repeated for a second), as a microphone's would: a reverberant clip ends
+    # before its tail has died away.
+    room = audio[: 200 * 16]
+    audio = np.concatenate([audio, *([room] * 5)])
     recognizer.reset()
     recognizer.set_context(clip.context)
     began = time.perf_counter()
@@ -231,7 +236,10 @@ def paced_latency(recognizer: Recognizer, clip: Clip, audio: npt.NDArray[np.int1
         if delay > 0:
             time.sleep(delay)
         got = recognizer.accept(audio[start : start + CHUNK], start // 16)
-        if any(isinstance(result, Heard) for result in got):
+        heard = [result for result in got if isinstance(result, Heard)]
+        if heard:  # the answer's latency; a wrong intent has none
+            if heard[0].intent != clip.intent:
+                return None
             return (time.perf_counter() - began) * 1000 - clip.speech_end_ms
     return None
 
