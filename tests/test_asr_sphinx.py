@@ -324,3 +324,21 @@ def test_answers_in_room_noise_are_mostly_understood_and_never_reversed(
     reversed_ = [p for p in pairs if set(p) in ({"better", "worse"}, {"yes", "no"})]
     assert not reversed_, pairs
     assert sum(said == heard for said, heard in pairs) >= 0.5 * len(pairs), pairs
+
+
+def test_an_answer_ends_even_when_the_stream_began_quieter_than_the_room(
+    sphinx: SphinxRecognizer,
+) -> None:
+    """A microphone (or a reverberant recording) can start with a few milliseconds far
+    quieter than the room: the room tone after the answer must still end it."""
+    rng = np.random.default_rng(5)
+    start = np.zeros(160, np.int16)  # 10 ms of exact silence, as a driver starts
+    room = rng.normal(0, 40, 16000).astype(np.int16)  # then an ordinary quiet room
+    answer = clip("answers/better_en-us.wav")
+    stream = np.concatenate([start, room[:8000], answer, room])
+    sphinx.reset()
+    sphinx.set_context("symptom")
+    results = []
+    for at in range(0, stream.size, 320):
+        results += sphinx.accept(stream[at : at + 320], at // 16)
+    assert [getattr(r, "intent", None) for r in results] == ["better"], results

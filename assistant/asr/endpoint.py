@@ -34,6 +34,7 @@ class EndpointConfig:
     floor_rise_db: float = 0.02  # per frame, outside speech
     sample_rate: int = 16000
     early_end_ms: int | None = None  # a ``pause`` event after this much quiet
+    quiet_below_peak_db: float = 40.0  # this far under the utterance's loudest frame is quiet
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Endpointer:
         self._speech_frames = 0
         self._last_speech_end = 0
         self._utt_frames = 0
+        self._peak = 0.0
 
     @property
     def in_speech(self) -> bool:
@@ -129,6 +131,7 @@ class Endpointer:
             if self._above >= cfg.onset_frames:
                 pre = np.concatenate(list(self._history))
                 self._in_speech = True
+                self._peak = energy
                 self._utt_start = frame_start + FRAME - pre.size
                 self._speech_frames = self._above
                 self._utt_frames = pre.size // FRAME
@@ -142,7 +145,11 @@ class Endpointer:
             return events
         chunk.append(frame)
         self._utt_frames += 1
-        if energy > floor + cfg.off_db:
+        self._peak = max(self._peak, energy)
+        # Quiet: near the noise floor, or far under the utterance's loudest sound (a
+        # floor learnt from a first frame quieter than the room, or a reverberant
+        # tail, would otherwise keep an utterance open for ever).
+        if energy > floor + cfg.off_db and energy > self._peak - cfg.quiet_below_peak_db:
             if cfg.early_end_ms is not None and self._below * 10 >= cfg.early_end_ms:
                 events.append(SegmentEvent("resume", np.zeros(0, np.int16)))
             self._below = 0

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..asr.base import Recognizer, Result, create_recognizer
-from ..asr.fixtures import read_manifest
+from ..asr.fixtures import dither, read_manifest
 from ..audioio import read_audio
 from ..errors import AssistantError
 from ..events import Heard
@@ -223,11 +223,10 @@ def paced_latency(recognizer: Recognizer, clip: Clip, audio: npt.NDArray[np.int1
     PocketSphinx one starts decoding in the quiet after the speech), which only a
     real-time feed measures."""
     assert clip.speech_end_ms is not None
-    # The room goes on after the clip (its own first 200 ms, before the speech,
-    # repeated for a second), as a microphone's would: a reverberant clip ends
-    # before its tail has died away.
-    room = audio[: 200 * 16]
-    audio = np.concatenate([audio, *([room] * 5)])
+    # A quiet room goes on after the clip (a second of the fixtures' own dither), as
+    # a microphone's would: a reverberant clip ends before its tail has died away.
+    room = np.round(dither(16000, "paced-latency")).astype(np.int16)
+    audio = np.concatenate([audio, room])
     recognizer.reset()
     recognizer.set_context(clip.context)
     began = time.perf_counter()
