@@ -69,6 +69,7 @@ __all__ = [
     "Thresholds",
     "jsgf_grammar",
     "model_paths",
+    "small_dictionary",
     "DECODER_BEAMS",
     "DECODE_TAIL_MS",
 ]
@@ -127,7 +128,8 @@ def jsgf_grammar(context: str, exclude: frozenset[str] = frozenset()) -> str | N
     )
 
 
-def _small_dictionary(full_dict: Path) -> str:
+def small_dictionary(full_dict: Path) -> str:
+    """The CMU dictionary lines of every phrase word (a clear error for a missing one)."""
     words = set(phrases.vocabulary())
     lines = []
     with full_dict.open(encoding="utf-8") as handle:
@@ -177,7 +179,7 @@ class SphinxRecognizer:
             raise RecognizerError(f"{hmm}: PocketSphinx model missing; reinstall pocketsphinx")
         with tempfile.TemporaryDirectory() as tmp:
             dict_path = os.path.join(tmp, "backcoach.dict")
-            Path(dict_path).write_text(_small_dictionary(full_dict), encoding="utf-8")
+            Path(dict_path).write_text(small_dictionary(full_dict), encoding="utf-8")
             common = {
                 "hmm": str(hmm),
                 "dict": dict_path,
@@ -209,7 +211,6 @@ class SphinxRecognizer:
         self._context: str | None = None
         self._buffer: list[npt.NDArray[np.int16]] = []
         self._in_utt = False
-        self._start_ms = 0
         self.last_scores: dict[str, float] = {}
         # One worker: the decoders are used by one thread at a time.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sphinx-decode")
@@ -263,7 +264,6 @@ class SphinxRecognizer:
                 self._drop_early()
                 self._in_utt = True
                 self._buffer = [event.samples]
-                self._start_ms = event.start_ms
             elif event.kind == "audio" and self._in_utt:
                 self._buffer.append(event.samples)
             elif event.kind == "pause" and self._in_utt:

@@ -45,7 +45,7 @@ from . import phrases
 from .base import Result
 from .endpoint import FRAME, EndpointConfig, Endpointer, SegmentEvent
 from .features import speech_band_ratio, voiced_ms
-from .sphinx import model_paths, restart_noise_estimate
+from .sphinx import model_paths, restart_noise_estimate, small_dictionary
 
 __all__ = [
     "BARGE_IN_PHRASE_INTENTS",
@@ -102,20 +102,6 @@ def _grammar(templates: Iterable[str]) -> str:
     )
 
 
-def _dictionary(full_dict: str, words: set[str]) -> tuple[str, set[str]]:
-    """Lines of the CMU dictionary for ``words`` and the words that have one."""
-    lines = []
-    found: set[str] = set()
-    with open(full_dict, encoding="utf-8") as handle:
-        for line in handle:
-            head = line.split(" ", 1)[0]
-            base = head.split("(", 1)[0]
-            if base in words:
-                lines.append(line)
-                found.add(base)
-    return "".join(lines), found
-
-
 class BargeInSpotter:
     """Recognizer-like (``set_context``/``accept``/``reset``/``flush``) spotter of
     the barge-in phrases, fed only while the coach speaks.
@@ -151,14 +137,10 @@ class BargeInSpotter:
             for text in phrases.expand_template(t)
         }
         templates = [(s.intent, t) for s in phrases.phrase_book().intents for t in s.templates]
-        words = {w for _, t in templates for p in phrases.expand_template(t) for w in p.split()}
         hmm, full_dict = model_paths()
         if not hmm.is_dir():
             raise RecognizerError(f"{hmm}: PocketSphinx model missing; reinstall pocketsphinx")
-        lines, found = _dictionary(str(full_dict), words)
-        missing = words - found
-        if missing:
-            raise RecognizerError(f"{full_dict}: no pronunciation for {', '.join(sorted(missing))}")
+        lines = small_dictionary(full_dict)
         with tempfile.TemporaryDirectory() as tmp:
             dict_path = os.path.join(tmp, "spotter.dict")
             with open(dict_path, "w", encoding="utf-8") as handle:
@@ -197,16 +179,7 @@ class BargeInSpotter:
         self.cmn_prior = CMN_PRIOR
         self.early_ms = early_ms
         self.early_db = early_db
-        self._fired = False
-        self._start_ms = 0
-        self._frames = 0
-        self._peak_db = -math.inf
-        self._quiet = 0
-        self._closure = False
-        self._floor_db = math.inf
-        self._loud_frames = 0
-        self._last_loud = 0
-        self._tried = False
+        self._clear_word(0)
         self._on = False
         self._in_utt = False
         self._buffer: list[npt.NDArray[np.int16]] = []
@@ -250,9 +223,13 @@ class BargeInSpotter:
             decoder.set_cmn(self.cmn_prior)
             decoder.start_utt()
         self._in_utt = True
-        self._fired = False
         self._buffer = []
-        self._start_ms = event.start_ms
+        self._clear_word(event.start_ms)
+
+    def _clear_word(self, start_ms: int) -> None:
+        """What is tracked through one word, from its start."""
+        self._fired = False
+        self._start_ms = start_ms
         self._frames = 0
         self._peak_db = -math.inf
         self._quiet = 0
