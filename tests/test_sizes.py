@@ -31,8 +31,6 @@ KNOWN_OFFENDERS: dict[str, int] = {
     "assistant/dialog/engine.py": 1258,
     "assistant/dialog/engine.py:Engine.__init__": 98,
     "assistant/dialog/routine.py": 425,
-    "assistant/journal/store.py": 724,
-    "assistant/journal/store.py:Journal.sessions": 78,
     "assistant/runtime.py": 599,
     "assistant/runtime.py:build_voice_runtime": 62,
     "assistant/scenario/runner.py": 498,
