@@ -11,7 +11,7 @@ session that never ended as ``interrupted``.
 
 from __future__ import annotations
 
-from .connection import BUSY_TIMEOUT_S, describe_error
+from .connection import BUSY_TIMEOUT_S, JournalLocked, describe_error, verify
 from .models import (
     ANSWERS,
     IN_PROGRESS,
@@ -35,10 +35,12 @@ __all__ = [
     "CommandRecord",
     "ExerciseRecord",
     "Journal",
+    "JournalLocked",
     "SessionRecord",
     "describe_error",
     "open_journal",
     "open_session_journal",
     "record_entry",
+    "verify",
     "Recordable",
 ]

@@ -19,10 +19,25 @@ from pathlib import Path
 from ..errors import JournalError
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["BUSY_TIMEOUT_S", "Now", "connect", "describe_error", "is_transient", "iso"]
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "CLOSE_WAIT_S",
+    "JournalLocked",
+    "Now",
+    "connect",
+    "describe_error",
+    "iso",
+    "verify",
+]
 
 #: How long a write waits for another process holding the journal before giving up.
 BUSY_TIMEOUT_S = 3.0
+#: How long closing a session's journal waits for a lock to clear, so that what the
+#: session kept while the journal was locked is still saved.
+CLOSE_WAIT_S = 10.0
+#: A write's wait once the journal is known to be locked: the entry is kept anyway,
+#: and the session (a countdown, say) must not stall for the full timeout each time.
+LOCKED_WAIT_S = 0.05
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 Now = Callable[[], datetime]
@@ -38,10 +53,22 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def is_transient(error: JournalError) -> bool:
-    """A lock that will pass (another process writing), not a broken file."""
-    cause = str(error.__cause__ or "").lower()
-    return "locked" in cause or "busy" in cause
+class JournalLocked(JournalError):
+    """Another program holds the journal's write lock (it passes when that one is done)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path}: the journal is locked by another program (is another backcoach "
+            "session or report running?); wait for it to finish and try again"
+        )
+        self.path = path
+
+    def during_session(self) -> str:
+        """What a running session does about it (``Journal`` keeps the entries)."""
+        return (
+            f"{self.path}: the journal is locked by another program (another backcoach "
+            "session or report?); the session goes on and is saved when the lock clears"
+        )
 
 
 def describe_error(path: Path, exc: BaseException) -> JournalError:
@@ -49,10 +76,7 @@ def describe_error(path: Path, exc: BaseException) -> JournalError:
     text = str(exc)
     low = text.lower()
     if "locked" in low or "busy" in low:
-        return JournalError(
-            f"{path}: the journal is locked by another program (is another backcoach "
-            "session or report running?); wait for it to finish and try again"
-        )
+        return JournalLocked(path)
     if "not a database" in low or "malformed" in low or "corrupt" in low:
         return JournalError(
             f"{path}: the journal file is damaged ({text}); move it aside (for example rename "
@@ -205,3 +229,31 @@ def connect(
             time.sleep(0.05)
         except sqlite3.Error as exc:
             raise describe_error(path, exc) from exc
+
+
+def verify(path: Path) -> int:
+    """Check a journal without changing it (``doctor``): a full ``integrity_check``,
+    read-only; the number of sessions it holds, or ``JournalError`` naming the file
+    and the fix, worded as when a session opens it."""
+    _check_header(path)
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error as exc:
+        raise describe_error(path, exc) from exc
+    try:
+        check = conn.execute("PRAGMA integrity_check").fetchall()
+        if [tuple(r) for r in check] != [("ok",)]:
+            problem = "; ".join(str(r[0]) for r in check[:3])
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
+        if _version(conn, path) == 0:
+            if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+                raise JournalError(
+                    f"{path}: this SQLite file is not a Back Coach journal; move it aside or "
+                    "set BACKCOACH_HOME to another folder"
+                )
+            return 0
+        return int(conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+    except sqlite3.Error as exc:
+        raise describe_error(path, exc) from exc
+    finally:
+        conn.close()

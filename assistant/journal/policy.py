@@ -12,6 +12,7 @@ from typing import Protocol
 
 from ..errors import JournalError
 from ..events import LogEntry
+from .connection import JournalLocked
 from .store import Journal, open_journal
 
 __all__ = ["Recordable", "open_session_journal", "record_entry"]
@@ -50,15 +51,16 @@ def record_entry(
     """Record one entry of a running session; report each distinct problem once.
 
     The session keeps recording after a failure: the journal keeps a blocked
-    entry (a locked file) and writes it with the next one, so nothing is lost to
-    a passing lock.
+    entry (a locked file) and writes it with the next one, or when it closes
+    (waiting up to ``CLOSE_WAIT_S`` for the lock), so a passing lock loses nothing.
     """
     if journal is None:
         return
     try:
         journal.record(entry)
     except JournalError as exc:
-        message = f"journal: {exc}"
+        detail = exc.during_session() if isinstance(exc, JournalLocked) else str(exc)
+        message = f"journal: {detail}"
         if message not in reported:
             reported.append(message)
             notify(message)

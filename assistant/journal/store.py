@@ -14,6 +14,7 @@ import contextlib
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -25,10 +26,12 @@ from ..events import LogEntry
 from ..paths import journal_file
 from .connection import (
     BUSY_TIMEOUT_S,
+    CLOSE_WAIT_S,
+    LOCKED_WAIT_S,
+    JournalLocked,
     Now,
     connect,
     describe_error,
-    is_transient,
     iso,
     local_now,
 )
@@ -44,7 +47,12 @@ class Journal:
     """An open journal.  Use ``open_journal()``; close it (or use ``with``)."""
 
     def __init__(
-        self, path: Path, conn: sqlite3.Connection, now: Now, backup: Path | None = None
+        self,
+        path: Path,
+        conn: sqlite3.Connection,
+        now: Now,
+        backup: Path | None = None,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
     ) -> None:
         self._path = path
         self._conn: sqlite3.Connection | None = conn
@@ -53,6 +61,8 @@ class Journal:
         self._session_id: int | None = None
         self._pending: list[tuple[LogEntry, datetime]] = []
         self._backup = backup
+        self._busy_timeout_s = busy_timeout_s
+        self._locked = False  # the last write met another program's lock
 
     # ------------------------------------------------------------------ basics
 
@@ -97,16 +107,12 @@ class Journal:
                 return
             error: JournalError | None = None
             try:
-                self._flush()
-                sid = self._session_id
-                if sid is not None:
-                    reason = (
-                        "the session was interrupted (Ctrl-C or an error)"
-                        if interrupted
-                        else "the session closed without an ending"
-                    )
-                    self._write(lambda db: mark_interrupted(db, sid, reason, iso(self._now())))
-                    self._session_id = None
+                self._until_unlocked(lambda: self._finish(interrupted))
+            except JournalLocked:
+                error = JournalError(
+                    f"{self._path}: still locked by another program when the session ended; "
+                    f"its last {len(self._pending)} entries could not be saved"
+                )
             except JournalError as exc:
                 error = exc
             finally:
@@ -114,6 +120,31 @@ class Journal:
                 self._conn = None
             if error is not None and _raise:
                 raise error
+
+    def _finish(self, interrupted: bool) -> None:
+        self._flush()
+        sid = self._session_id
+        if sid is not None:
+            reason = (
+                "the session was interrupted (Ctrl-C or an error)"
+                if interrupted
+                else "the session closed without an ending"
+            )
+            self._write(lambda db: mark_interrupted(db, sid, reason, iso(self._now())))
+            self._session_id = None
+
+    def _until_unlocked(self, attempt: Callable[[], None]) -> None:
+        """``attempt``, again while another program holds the lock, up to ``CLOSE_WAIT_S``:
+        a session told "saved when the lock clears" must not lose its end to one more lock."""
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        while True:
+            try:
+                attempt()
+                return
+            except JournalLocked:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
 
     # --------------------------------------------------------------- writing
 
@@ -142,17 +173,28 @@ class Journal:
 
         try:
             self._write(apply)
-        except JournalError as exc:
+        except JournalLocked:
             self._session_id = saved
-            if not is_transient(exc):
-                # Not a lock that will pass: keeping the entries would make every
-                # later record fail the same way.
-                self._pending.clear()
+            self._set_wait(LOCKED_WAIT_S)
+            raise
+        except JournalError:
+            self._session_id = saved
+            # Not a lock that will pass: keeping the entries would make every later
+            # record fail the same way.
+            self._pending.clear()
             raise
         except BaseException:
             self._session_id = saved
             raise
         self._pending.clear()
+        self._set_wait(self._busy_timeout_s)
+
+    def _set_wait(self, seconds: float) -> None:
+        """How long the next write waits for another program's lock."""
+        locked = seconds != self._busy_timeout_s
+        if locked != self._locked:
+            self._locked = locked
+            self._db().execute(f"PRAGMA busy_timeout = {round(seconds * 1000)}")
 
     def mark_stale_sessions(self) -> int:
         """Mark sessions whose process is gone as ``interrupted``; return how many."""
@@ -245,7 +287,7 @@ def open_journal(
     path = Path(path) if path is not None else journal_file()
     clock = now or local_now
     conn, backup = connect(path, busy_timeout_s, schema_version, clock)
-    journal = Journal(path, conn, clock, backup)
+    journal = Journal(path, conn, clock, backup, busy_timeout_s)
     with contextlib.suppress(JournalError):  # cosmetic: they read back as interrupted anyway
         journal.mark_stale_sessions()
     return journal
