@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..errors import JournalError
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -22,6 +23,7 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 __all__ = [
     "BUSY_TIMEOUT_S",
     "CLOSE_WAIT_S",
+    "DB_ERRORS",
     "JournalLocked",
     "Now",
     "connect",
@@ -30,6 +32,9 @@ __all__ = [
     "verify",
 ]
 
+#: What SQLite raises on a damaged file: its own errors, and a decoding error when
+#: the text it quotes (a damaged schema) is no longer UTF-8.
+DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, UnicodeDecodeError)
 #: How long a write waits for another process holding the journal before giving up.
 BUSY_TIMEOUT_S = 3.0
 #: How long closing a session's journal waits for a lock to clear, so that what the
@@ -73,7 +78,10 @@ class JournalLocked(JournalError):
 
 def describe_error(path: Path, exc: BaseException) -> JournalError:
     """Turn an sqlite3 / OS error into one line naming the file and what to do."""
-    text = str(exc)
+    if isinstance(exc, ValueError):  # UnicodeDecodeError included
+        # SQLite quoting a damaged schema, or a row that is not what was written.
+        exc = sqlite3.DatabaseError(f"database disk image is malformed ({type(exc).__name__})")
+    text = " ".join(str(exc).split())  # SQLite's integrity reports span lines
     low = text.lower()
     if "locked" in low or "busy" in low:
         return JournalLocked(path)
@@ -91,6 +99,13 @@ def describe_error(path: Path, exc: BaseException) -> JournalError:
     if "disk is full" in low or "no space" in low:
         return JournalError(f"{path}: the disk is full; free some space and try again")
     return JournalError(f"{path}: the journal could not be used ({text})")
+
+
+def _summary(check: list[Any]) -> str:
+    """SQLite's integrity report, in short: its first problem (it can list hundreds)."""
+    first = " ".join(str(check[0][0]).split())
+    more = f" (and {len(check) - 1} more)" if len(check) > 1 else ""
+    return (first if len(first) <= 120 else first[:117] + "...") + more
 
 
 def _check_header(path: Path) -> None:
@@ -184,7 +199,7 @@ def _connect_once(
         conn.execute("PRAGMA synchronous = FULL")
         check = conn.execute("PRAGMA quick_check").fetchall()
         if [tuple(r) for r in check] != [("ok",)]:
-            problem = "; ".join(str(r[0]) for r in check[:3])
+            problem = _summary(check)
             raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
@@ -227,7 +242,7 @@ def connect(
             if not transient or time.monotonic() >= deadline:
                 raise describe_error(path, exc) from exc
             time.sleep(0.05)
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise describe_error(path, exc) from exc
 
 
@@ -238,12 +253,12 @@ def verify(path: Path) -> int:
     _check_header(path)
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
-    except sqlite3.Error as exc:
+    except DB_ERRORS as exc:
         raise describe_error(path, exc) from exc
     try:
         check = conn.execute("PRAGMA integrity_check").fetchall()
         if [tuple(r) for r in check] != [("ok",)]:
-            problem = "; ".join(str(r[0]) for r in check[:3])
+            problem = _summary(check)
             raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
         if _version(conn, path) == 0:
             if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
@@ -253,7 +268,7 @@ def verify(path: Path) -> int:
                 )
             return 0
         return int(conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
-    except sqlite3.Error as exc:
+    except DB_ERRORS as exc:
         raise describe_error(path, exc) from exc
     finally:
         conn.close()

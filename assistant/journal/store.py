@@ -27,6 +27,7 @@ from ..paths import journal_file
 from .connection import (
     BUSY_TIMEOUT_S,
     CLOSE_WAIT_S,
+    DB_ERRORS,
     LOCKED_WAIT_S,
     JournalLocked,
     Now,
@@ -199,8 +200,7 @@ class Journal:
     def mark_stale_sessions(self) -> int:
         """Mark sessions whose process is gone as ``interrupted``; return how many."""
         with self._lock:
-            db = self._db()
-            rows = db.execute("SELECT id, pid, host FROM sessions WHERE outcome IS NULL").fetchall()
+            rows = self._query("SELECT id, pid, host FROM sessions WHERE outcome IS NULL")
             here = socket.gethostname()
             stale = [
                 sid
@@ -220,13 +220,16 @@ class Journal:
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         try:
             return self._db().execute(sql, tuple(params)).fetchall()
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise describe_error(self._path, exc) from exc
 
     def sessions(self, last: int | None = None) -> list[SessionRecord]:
         """Sessions, oldest first; ``last=N`` gives only the ``N`` most recent."""
         with self._lock:
-            return read_sessions(self._query, last, self._now())
+            try:
+                return read_sessions(self._query, last, self._now())
+            except ValueError as exc:  # a date that is not one: the file was damaged
+                raise describe_error(self._path, exc) from exc
 
     def others_in_progress(self) -> list[SessionRecord]:
         """Sessions another running backcoach process is writing right now."""
@@ -258,7 +261,7 @@ class Journal:
                 db = self._db()
                 db.execute("VACUUM")
                 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise describe_error(self._path, exc) from exc
             for backup in self.backups():
                 try:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..events import LogEntry
-from .connection import Now, describe_error, iso
+from .connection import DB_ERRORS, Now, describe_error, iso
 from .models import INTERRUPTED
 from .reader import INTERRUPTED_REASON
 
@@ -50,7 +50,7 @@ def transaction(
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-    except sqlite3.Error as exc:
+    except DB_ERRORS as exc:
         raise describe_error(path, exc) from exc
 
 
