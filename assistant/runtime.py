@@ -468,10 +468,11 @@ def build_voice_runtime(
     from .asr.base import create_recognizer
     from .audio.devices import resolve_device
     from .audio.source import MicrophoneSource
-    from .dialog import speech
+    from .dialog import prompts
+    from .dialog.routine import load_routines
     from .paths import cache_dir
     from .tts.player import SoundDevicePlayer
-    from .tts.speaker import PROMPTS_TO_CACHE, VoiceSpeaker
+    from .tts.speaker import VoiceSpeaker
     from .tts.synth import Pyttsx3Synth
 
     clock = clock or MonotonicClock()
@@ -488,14 +489,12 @@ def build_voice_runtime(
             recognizer = _Loading(lambda: create_recognizer(settings), "pocketsphinx")
         else:  # a missing Vosk model must be reported before the session starts
             recognizer = create_recognizer(settings, settings.vosk_model)
+        routines = load_routines()
         if engine is None:
             from .dialog.engine import Engine
-            from .dialog.routine import load_routines
 
             routine_id = None if settings.routine == "ask" else settings.routine
-            engine = Engine(
-                load_routines(), clock, routine_id=routine_id, recognizer=recognizer.name
-            )
+            engine = Engine(routines, clock, routine_id=routine_id, recognizer=recognizer.name)
     except BaseException:
         speaker.close()
         raise
@@ -507,7 +506,7 @@ def build_voice_runtime(
         clock=clock,
         journal=journal,
         caption=caption,
-        warm=[*PROMPTS_TO_CACHE, speech.SYMPTOM_QUESTION],
+        warm=list(prompts.cached_lines(routines.values())),
         warm_cache=synth.warm_one,
         observer=observer,
         barge_in_factory=_barge_in_factory(recognizer.name),

@@ -220,6 +220,8 @@ class SphinxRecognizer:
     # ----------------------------------------------------------- protocol
 
     def set_context(self, context: str | None) -> None:
+        # a plain str: the decoder takes exactly str, not a str enum (vocab.Context)
+        context = None if context is None else str(context)
         if context is not None and context not in CONTEXTS:
             raise ValueError(f"unknown listening context {context!r}")
         if context != self._context:
