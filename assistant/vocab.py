@@ -20,11 +20,12 @@ __all__ = [
     "Side",
     "Command",
     "BargeIn",
-    "Safety",
+    "Hurt",
     "CONTEXTS",
     "OUTCOMES",
     "COMMAND_INTENTS",
     "BARGE_IN_INTENTS",
+    "SAFETY_INTENTS",
 ]
 
 
@@ -104,7 +105,7 @@ class BargeIn(StrEnum):
     OUCH = Command.OUCH.value
 
 
-class Safety(StrEnum):
+class Hurt(StrEnum):
     """Intents that stop a movement at once: heard during an exercise, "worse" is
     taken as "ouch" (it hurts now), never as an answer to a question not asked."""
 
@@ -120,3 +121,6 @@ CONTEXTS: Final[tuple[str, ...]] = tuple(c.value for c in Context)
 OUTCOMES: Final[tuple[str, ...]] = tuple(o.value for o in Outcome if o is not Outcome.INTERRUPTED)
 COMMAND_INTENTS: Final[tuple[str, ...]] = tuple(c.value for c in Command)
 BARGE_IN_INTENTS: Final[tuple[str, ...]] = tuple(b.value for b in BargeIn)
+#: Answers whose confusion is the costly one (a wrong "better" for "worse", a wrong
+#: "no" to a red-flag question): recognizers ask a wider margin for them.
+SAFETY_INTENTS: Final[frozenset[str]] = frozenset(i.value for i in (*Answer, *YesNo))

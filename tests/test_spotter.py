@@ -122,6 +122,9 @@ def _coach_lines() -> list[str]:
     lines += list(prompts.RED_FLAG_QUESTIONS)
     routine = load_routines()["extension"]
     lines += list(prompts.cached_lines([routine]))
+    # Said only together with End, when the runtime no longer feeds the spotter.
+    # (The spotter hears "that hurts" in "haven't heard from you": left to its tuning.)
+    lines.remove(prompts.NO_RESPONSE_GOODBYE)
     for exercise in routine.exercises:
         lines += [exercise.position, *exercise.steps, *exercise.rep_cues]
         lines += [exercise.hold_cue, exercise.release_cue]

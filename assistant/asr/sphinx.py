@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 import pocketsphinx
 
+from .. import vocab
 from ..errors import RecognizerError
 from ..events import CONTEXTS, Heard, NotUnderstood
 from . import phrases
@@ -82,7 +83,7 @@ DECODE_TAIL_MS = 60
 #: right path on about one clip in ten.
 DECODER_BEAMS: dict[str, float] = {}
 #: Intents whose confusion is the costly one: they need a wider margin.
-SAFETY_INTENTS = frozenset({"better", "worse", "same", "yes", "no"})
+SAFETY_INTENTS = vocab.SAFETY_INTENTS
 _LOG_BASE = math.log(1.0001)
 
 

@@ -25,7 +25,7 @@ from ..events import (
     SpeechFinished,
     TimerFired,
 )
-from ..vocab import Context, Outcome, Safety
+from ..vocab import Context, Hurt, Outcome
 from . import prompts
 from .closing import Closing
 from .commands import COMMANDS, Commands
@@ -182,7 +182,7 @@ class Flow:
 
     def _heard(self, heard: Heard) -> None:
         intent = heard.intent
-        if intent == Safety.OUCH or (intent == Safety.WORSE and self.in_movement()):
+        if intent == Hurt.OUCH or (intent == Hurt.WORSE and self.in_movement()):
             self.commands.ouch()
             return
         if intent in COMMANDS:

@@ -40,6 +40,8 @@ __all__ = [
     "PAUSED",
     "ENDED",
     "closing_state",
+    "target_state",
+    "target_of",
 ]
 
 _SEP: Final = "_"
@@ -83,6 +85,17 @@ def target_state(target: str) -> str:
     if target == STOP:
         return closing_state(Outcome.STOPPED_WORSE)
     return exercise_state(target)
+
+
+def target_of(state: str) -> str:
+    """The routine target a state stands for (the inverse of :func:`target_state`)."""
+    if state == closing_state(Outcome.COMPLETED):
+        return DONE
+    if state == closing_state(Outcome.STOPPED_WORSE):
+        return STOP
+    exercise_id = FlowMachine.exercise_of(state)
+    assert exercise_id is not None, state
+    return exercise_id
 
 
 def routine_transitions(routine: Routine) -> list[dict[str, Any]]:
