@@ -32,9 +32,8 @@ from typing import Any, Protocol
 
 from .. import __version__
 from ..errors import JournalError
-from ..events import LogEntry
+from ..events import LogEntry, LogKind
 from ..paths import journal_file
-from ..vocab import LogKind
 from .models import (
     IN_PROGRESS,
     INTERRUPTED,

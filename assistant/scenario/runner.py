@@ -26,8 +26,7 @@ from typing import Any, NoReturn
 
 from ..clock import VirtualClock
 from ..errors import ScenarioError
-from ..events import Heard, NotUnderstood
-from ..vocab import Context, LogKind
+from ..events import Context, Heard, LogKind, NotUnderstood
 from .audio import REACTION_MS, SAMPLE_RATE, Reply, ReplyAudio
 from .checks import check_expectations
 from .loader import LoadedScenario, resolve_wav, routine_catalog
