@@ -20,26 +20,24 @@ from typing import Any, Protocol
 from .audio.source import AudioSource, DeviceLostError, Frame
 from .clock import Clock, MonotonicClock
 from .config import Settings
+from .dialog.interpreter import Interpreter, Performer
 from .errors import AudioDeviceError
 from .events import (
     Action,
-    CancelTimer,
     DeviceLost,
     DeviceRestored,
     End,
     Event,
     Heard,
     Interrupted,
-    Listen,
     LogEntry,
     NotUnderstood,
     Say,
-    StartTimer,
-    StopSpeaking,
     TimerFired,
 )
 from .journal import Recordable, record_entry
 from .tts.speaker import Speaker
+from .vocab import BARGE_IN_INTENTS, Context
 
 __all__ = [
     "BARGE_IN_INTENTS",
@@ -52,8 +50,6 @@ __all__ = [
     "run_voice",
 ]
 
-#: Intents that may cut the coach off while it is speaking ("ouch" is "worse, stop now").
-BARGE_IN_INTENTS: tuple[str, ...] = ("stop", "pause", "ouch")
 #: The microphone keeps being ignored this long after the coach stops speaking
 #: (room echo, the device's own latency).
 TAIL_MS = 250
@@ -126,8 +122,9 @@ class Runtime:
         self._warm = list(warm)
         self._warm_cache = warm_cache
         self._observe = observer
-        self.context: str | None = None
-        self.timers: dict[str, int] = {}
+        self.context: Context | None = None
+        self._interpreter = Interpreter(_Voice(self), observer=self._observe_action)
+        self.timers = self._interpreter.timers
         self.outcome: str | None = None
         self.reason = ""
         self.interrupted = False
@@ -161,32 +158,26 @@ class Runtime:
         self.apply(self.engine.handle(event))
 
     def apply(self, actions: Iterable[Action]) -> None:
-        for action in actions:
-            if self._observe is not None:
-                self._observe("action", action, self.clock.now_ms())
-            if isinstance(action, Say):
-                self.caption("coach", action.text)
-                # (with the speaker gone, it reports the line as cut off at once)
-                self.speaker.say(action.text, action.utterance_id, action.cacheable, self._start_at)
-                self._start_at = None  # the rest of the batch queues behind it
-            elif isinstance(action, Listen):
-                self._listen(action.context)
-            elif isinstance(action, StopSpeaking):
-                self.speaker.stop()
-            elif isinstance(action, StartTimer):
-                self.timers[action.name] = action.deadline_ms
-            elif isinstance(action, CancelTimer):
-                self.timers.pop(action.name, None)
-            elif isinstance(action, LogEntry):
-                self._record(action)
-            elif isinstance(action, End):
-                self.outcome = action.outcome
-                self.reason = action.reason
+        self._interpreter.apply(actions)
+
+    def _observe_action(self, action: Action) -> None:
+        if self._observe is not None:
+            self._observe("action", action, self.clock.now_ms())
+
+    def _speak(self, say: Say) -> None:
+        self.caption("coach", say.text)
+        # (with the speaker gone, it reports the line as cut off at once)
+        self.speaker.say(say.text, say.utterance_id, say.cacheable, self._start_at)
+        self._start_at = None  # the rest of the batch queues behind it
+
+    def _ended(self, end: End) -> None:
+        self.outcome = end.outcome
+        self.reason = end.reason
 
     def _record(self, entry: LogEntry) -> None:
         record_entry(self.journal, entry, self.journal_errors, lambda m: self.caption("system", m))
 
-    def _listen(self, context: str | None) -> None:
+    def _listen(self, context: Context | None) -> None:
         if context == self.context:
             return
         self.context = context
@@ -235,10 +226,10 @@ class Runtime:
         self.recognizer.reset()
         if self.barge_in is not None:
             self.barge_in.reset()
-            self.barge_in.set_context("command")
+            self.barge_in.set_context(Context.COMMAND)
             self.recognizer.set_context(self.context)
         else:
-            self.recognizer.set_context("command" if muted else self.context)
+            self.recognizer.set_context(Context.COMMAND if muted else self.context)
 
     def _build_barge_in(self, factory: Callable[[], RecognizerLike]) -> None:
         try:
@@ -252,11 +243,8 @@ class Runtime:
         for finished in self.speaker.finished(now):
             self._mute_until = max(self._mute_until, finished.timestamp_ms + self.tail_ms)
             self.deliver(finished)
-        while self.timers:
-            name, deadline = min(self.timers.items(), key=lambda item: item[1])
-            if deadline > now + self.timer_lead_ms:
-                break
-            del self.timers[name]
+        while (due := self.timers.pop_due(now + self.timer_lead_ms)) is not None:
+            name, deadline = due
             # Fired a little early: what it says starts exactly at the deadline.
             self._start_at = deadline if deadline > now else None
             try:
@@ -266,9 +254,9 @@ class Runtime:
 
     def _wait_s(self, now: int) -> float:
         wait = 0.03
-        if self.timers:
-            due = min(self.timers.values()) - self.timer_lead_ms
-            wait = min(wait, max(0.0, (due - now) / 1000))
+        deadline = self.timers.next_deadline()
+        if deadline is not None:
+            wait = min(wait, max(0.0, (deadline - self.timer_lead_ms - now) / 1000))
         return wait
 
     # ---------------------------------------------------------------- devices
@@ -349,7 +337,8 @@ class Runtime:
             self._warm_one(now)
 
     def _warm_one(self, now: int) -> None:
-        if self._warm_cache is None or (self.timers and min(self.timers.values()) - now < 100):
+        deadline = self.timers.next_deadline()
+        if self._warm_cache is None or (deadline is not None and deadline - now < 100):
             return
         self._warm_cache(self._warm.pop(0))
 
@@ -399,6 +388,28 @@ class Runtime:
             _sleep(self.clock, 0.02)
             for finished in self.speaker.finished(self.clock.now_ms()):
                 self.deliver(finished)
+
+
+class _Voice(Performer):
+    """The runtime's part of the actions: the speaker, the recognizer, the journal."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def say(self, say: Say) -> None:
+        self._runtime._speak(say)
+
+    def stop_speaking(self) -> None:
+        self._runtime.speaker.stop()
+
+    def listen(self, context: Context | None) -> None:
+        self._runtime._listen(context)
+
+    def record(self, entry: LogEntry) -> None:
+        self._runtime._record(entry)
+
+    def end(self, end: End) -> None:
+        self._runtime._ended(end)
 
 
 def _sleep(clock: Clock, seconds: float) -> None:
@@ -468,10 +479,11 @@ def build_voice_runtime(
     from .asr.base import create_recognizer
     from .audio.devices import resolve_device
     from .audio.source import MicrophoneSource
-    from .dialog import speech
+    from .dialog import prompts
+    from .dialog.routine import load_routines
     from .paths import cache_dir
     from .tts.player import SoundDevicePlayer
-    from .tts.speaker import PROMPTS_TO_CACHE, VoiceSpeaker
+    from .tts.speaker import VoiceSpeaker
     from .tts.synth import Pyttsx3Synth
 
     clock = clock or MonotonicClock()
@@ -488,14 +500,12 @@ def build_voice_runtime(
             recognizer = _Loading(lambda: create_recognizer(settings), "pocketsphinx")
         else:  # a missing Vosk model must be reported before the session starts
             recognizer = create_recognizer(settings, settings.vosk_model)
+        routines = load_routines()
         if engine is None:
             from .dialog.engine import Engine
-            from .dialog.routine import load_routines
 
             routine_id = None if settings.routine == "ask" else settings.routine
-            engine = Engine(
-                load_routines(), clock, routine_id=routine_id, recognizer=recognizer.name
-            )
+            engine = Engine(routines, clock, routine_id=routine_id, recognizer=recognizer.name)
     except BaseException:
         speaker.close()
         raise
@@ -507,7 +517,7 @@ def build_voice_runtime(
         clock=clock,
         journal=journal,
         caption=caption,
-        warm=[*PROMPTS_TO_CACHE, speech.SYMPTOM_QUESTION],
+        warm=list(prompts.cached_lines(routines.values())),
         warm_cache=synth.warm_one,
         observer=observer,
         barge_in_factory=_barge_in_factory(recognizer.name),

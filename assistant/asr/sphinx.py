@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 import pocketsphinx
 
+from .. import vocab
 from ..errors import RecognizerError
 from ..events import CONTEXTS, Heard, NotUnderstood
 from . import phrases
@@ -82,7 +83,7 @@ DECODE_TAIL_MS = 60
 #: right path on about one clip in ten.
 DECODER_BEAMS: dict[str, float] = {}
 #: Intents whose confusion is the costly one: they need a wider margin.
-SAFETY_INTENTS = frozenset({"better", "worse", "same", "yes", "no"})
+SAFETY_INTENTS = vocab.SAFETY_INTENTS
 _LOG_BASE = math.log(1.0001)
 
 
@@ -220,6 +221,8 @@ class SphinxRecognizer:
     # ----------------------------------------------------------- protocol
 
     def set_context(self, context: str | None) -> None:
+        # a plain str: the decoder takes exactly str, not a str enum (vocab.Context)
+        context = None if context is None else str(context)
         if context is not None and context not in CONTEXTS:
             raise ValueError(f"unknown listening context {context!r}")
         if context != self._context:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .. import vocab
 from ..errors import ModelNotFoundError, RecognizerError
 from ..events import CONTEXTS, Heard, NotUnderstood
 from . import phrases
@@ -39,7 +40,7 @@ MODEL_ENV = "BACKCOACH_VOSK_MODEL"
 #: Word confidence (vosk's per-word ``conf``) needed to act on an answer.
 MIN_CONFIDENCE = 0.7
 SAFETY_CONFIDENCE = 0.85
-SAFETY_INTENTS = frozenset({"better", "worse", "same", "yes", "no"})
+SAFETY_INTENTS = vocab.SAFETY_INTENTS
 
 
 def _vosk_cache_dirs() -> list[Path]:

@@ -47,6 +47,7 @@ from ..events import (
     StartTimer,
     TimerFired,
 )
+from ..vocab import Context, Outcome
 from .pulse import PulseAudio
 
 __all__ = ["register", "run_bench", "TARGETS"]
@@ -91,7 +92,7 @@ class BenchEngine:
 
     mode: str  # "reply" | "barge" | "hold" | "idle"
     turns: int = 30
-    context: str = "symptom"
+    context: Context = Context.SYMPTOM
     question: str = QUESTION
     hold_s: int = 600
     utterance: int = 0
@@ -109,10 +110,10 @@ class BenchEngine:
 
     def start(self) -> list[Action]:
         if self.mode == "idle":
-            return [Listen("command")]
+            return [Listen(Context.COMMAND)]
         if self.mode == "hold":
             self.start_ms = self.clock.now_ms() + 1000
-            return [Listen("command"), StartTimer("count-1", self.start_ms + 1000)]
+            return [Listen(Context.COMMAND), StartTimer("count-1", self.start_ms + 1000)]
         return self._ask()
 
     def _ask(self) -> list[Action]:
@@ -124,7 +125,7 @@ class BenchEngine:
                 "let the rest of your body go loose, and breathe slowly."
             )
             self.long_ids.append(say.utterance_id)
-            return [Listen("command"), say]
+            return [Listen(Context.COMMAND), say]
         question = self._say(self.question, cacheable=True)
         self.question_ids.add(question.utterance_id)
         return [Listen(None), question]
@@ -136,7 +137,7 @@ class BenchEngine:
             if event.utterance_id in self.question_ids:
                 return [Listen(self.context)]
             if self.asked >= self.turns:
-                return [End("completed")]
+                return [End(Outcome.COMPLETED)]
             return self._ask()
         if isinstance(event, Heard | NotUnderstood):
             if self.mode == "reply":
@@ -156,7 +157,7 @@ class BenchEngine:
         say = self._say(f"{count % 10 or 10}.", cacheable=True)
         self.deadlines[say.utterance_id] = deadline
         if count >= self.hold_s:
-            return [say, End("completed")]
+            return [say, End(Outcome.COMPLETED)]
         return [say, StartTimer(f"count-{count + 1}", deadline + 1000)]
 
 
@@ -258,7 +259,7 @@ def bench_replies(
     settings: Settings,
     turns: int,
     answers: Sequence[str] = ANSWERS,
-    context: str = "symptom",
+    context: Context = Context.SYMPTOM,
 ) -> dict[str, Any]:
     clips = _clips(answers)
     engine = BenchEngine("reply", turns=turns, context=context)

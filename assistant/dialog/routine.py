@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..errors import RoutineError, describe_yaml_error
 from ..paths import dialogs_dir
+from ..vocab import Answer
 
 __all__ = [
     "DONE",
@@ -49,7 +50,7 @@ __all__ = [
 DONE: Final = "done"
 STOP: Final = "stop"
 OUTCOME_TARGETS: Final[tuple[str, ...]] = (DONE, STOP)
-ANSWERS: Final[tuple[str, str, str]] = ("better", "same", "worse")
+ANSWERS: Final[tuple[str, ...]] = tuple(a.value for a in Answer)
 HOLD_MIN_S: Final = 1
 HOLD_MAX_S: Final = 300
 _SEED_PATTERN: Final = r"^\d{3}_[0-9a-f]{16}\.txt$"
