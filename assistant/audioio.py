@@ -10,6 +10,7 @@ its first word should not wait for them.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from collections.abc import Generator
 from pathlib import Path
@@ -129,10 +130,18 @@ def stream_audio(
                 return
 
 
-def read_audio(path: str | Path) -> Int16Array:
-    """Read an audio file and return 16 kHz mono int16 samples."""
-    blocks = list(stream_audio(path))
-    return np.concatenate(blocks) if blocks else np.zeros(0, np.int16)
+def read_audio(path: str | Path, max_s: float | None = None) -> Int16Array:
+    """Read an audio file and return 16 kHz mono int16 samples; with ``max_s``,
+    only that much of its start, and reading stops there (a long file costs a block)."""
+    wanted = None if max_s is None else int(max_s * SAMPLE_RATE)
+    blocks: list[Int16Array] = []
+    with contextlib.closing(stream_audio(path)) as stream:
+        for block in stream:
+            blocks.append(block)
+            if wanted is not None and sum(b.size for b in blocks) >= wanted:
+                break
+    samples = np.concatenate(blocks) if blocks else np.zeros(0, np.int16)
+    return samples if wanted is None else samples[:wanted]
 
 
 def read_audio_native(path: str | Path) -> tuple[Int16Array, int]:

@@ -12,7 +12,6 @@ baselines decode the same clips whole.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import resource
 import time
@@ -24,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..asr.base import Recognizer, Result, create_recognizer
-from ..audioio import FIXTURE_DITHER_RMS, SAMPLE_RATE, dither, read_audio, stream_audio
+from ..audioio import FIXTURE_DITHER_RMS, dither, read_audio
 from ..errors import AssistantError
 from ..events import Heard
 from ..paths import fixtures_dir, package_root
@@ -37,8 +36,6 @@ REJECT_CONTEXTS = ("symptom", "yes-no", "number", "command")
 CHUNK = 320  # 20 ms
 REAL = "real-speakers"
 NOMINAL_SPEECH_DBFS = -20.0
-#: A real-speaker recording is one word: of a longer file only this much is used.
-MAX_REAL_CLIP_S = 10.0
 
 #: Real-speaker words: folder name -> (context, intent).
 REAL_WORDS: dict[str, tuple[str, str]] = {
@@ -176,20 +173,6 @@ def fixture_clips(every: int) -> list[Clip]:
     return clips
 
 
-def read_head(path: Path, seconds: float) -> npt.NDArray[np.int16]:
-    """The first ``seconds`` of an audio file, read block by block: a long recording
-    in the folder costs a block of memory, not the whole file (a 30-minute 44.1 kHz
-    stereo file read at once peaks at 1.6 GB)."""
-    wanted = int(seconds * SAMPLE_RATE)
-    blocks: list[npt.NDArray[np.int16]] = []
-    with contextlib.closing(stream_audio(path)) as stream:
-        for block in stream:
-            blocks.append(block)
-            if sum(b.size for b in blocks) >= wanted:
-                break
-    return np.concatenate(blocks)[:wanted]
-
-
 def real_speaker_clips(folder: Path) -> list[Clip]:
     """Real recordings under ``folder`` (../shared/speech); empty when absent."""
     if not folder.is_dir():
@@ -201,7 +184,7 @@ def real_speaker_clips(folder: Path) -> list[Clip]:
             continue
         context, intent = REAL_WORDS[path.parent.name]
         try:
-            audio = read_head(path, MAX_REAL_CLIP_S).astype(np.float64)
+            audio = read_audio(path, max_s=10.0).astype(np.float64)  # a word: 10 s at most
         except AssistantError:
             continue
         # 0.3 s of room tone either side (the recordings start and stop at the word)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..events import LogEntry
+from ..events import LogEntry, LogKind
 from .connection import DB_ERRORS, Now, describe_error, iso
 from .models import INTERRUPTED
 from .reader import INTERRUPTED_REASON
@@ -101,7 +101,7 @@ def apply_entry(
     data = dict(entry.data)
     kind = entry.kind
     ms = int(entry.timestamp_ms)
-    if kind == "session_started":
+    if kind == LogKind.SESSION_STARTED:
         if sid is not None:
             mark_interrupted(db, sid, "a new session started", iso(now()))
         sid = _new_session(db, data, at, ms)
@@ -113,27 +113,27 @@ def apply_entry(
         "INSERT INTO entries (session_id, kind, timestamp_ms, at, data) VALUES (?, ?, ?, ?, ?)",
         (sid, kind, ms, at, json.dumps(data, default=str, sort_keys=True)),
     )
-    if kind == "rating":
+    if kind == LogKind.RATING:
         value = _int_or_none(data.get("value"))
         if value is not None and 0 <= value <= 10:
             db.execute(
                 "INSERT INTO ratings (session_id, phase, value, at, at_ms) VALUES (?,?,?,?,?)",
                 (sid, str(data.get("phase") or "before"), value, at, ms),
             )
-    elif kind == "exercise_started":
+    elif kind == LogKind.EXERCISE_STARTED:
         db.execute(
             "INSERT INTO exercises (session_id, exercise, side, started_at, started_ms)"
             " VALUES (?, ?, ?, ?, ?)",
             (sid, str(data.get("exercise") or "?"), _str_or_none(data.get("side")), at, ms),
         )
-    elif kind == "exercise_finished":
+    elif kind == LogKind.EXERCISE_FINISHED:
         _finish_exercise(db, sid, data, at, ms)
-    elif kind == "command":
+    elif kind == LogKind.COMMAND:
         db.execute(
             "INSERT INTO commands (session_id, intent, exercise, at, at_ms) VALUES (?,?,?,?,?)",
             (sid, str(data.get("intent") or "?"), _str_or_none(data.get("exercise")), at, ms),
         )
-    elif kind == "session_ended":
+    elif kind == LogKind.SESSION_ENDED:
         db.execute(
             "UPDATE sessions SET outcome = ?, reason = ?, ended_at = ? WHERE id = ?",
             (str(data.get("outcome") or INTERRUPTED), _str_or_none(data.get("reason")), at, sid),
