@@ -19,28 +19,38 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .asr.registry import engine_choices
 from .errors import ConfigError
 from .paths import config_file
 
 __all__ = ["Settings", "load_settings", "ROUTINE_IDS", "ENGINES"]
 
 ROUTINE_IDS = ("extension", "flexion", "stenosis", "stretches")
-ENGINES = ("auto", "pocketsphinx", "vosk", "text")
+#: Every engine of the registry, and ``auto``.
+ENGINES = engine_choices()
 
 
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     routine: Literal["extension", "flexion", "stenosis", "stretches", "ask"] = "extension"
-    engine: Literal["auto", "pocketsphinx", "vosk", "text"] = "pocketsphinx"
+    engine: str = "pocketsphinx"
     voice: str = "en-us"
     rate_wpm: int = Field(default=150, ge=80, le=400)
     volume: float = Field(default=1.0, ge=0.0, le=1.0)
     input_device: str | int | None = None
     output_device: str | int | None = None
+    # The engines' options (``registry.option_keys()``; a test keeps them in step).
     vosk_model: Path | None = None
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value not in ENGINES:
+            raise ValueError(f"unknown engine {value!r} (one of {', '.join(ENGINES)})")
+        return value
 
 
 def _describe(error: ValidationError) -> str:

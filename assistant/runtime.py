@@ -465,7 +465,7 @@ def build_voice_runtime(
     usable input or output device.  ``engine`` defaults to a session of
     ``settings.routine``.  Close ``runtime.speaker`` when done.
     """
-    from .asr.base import create_recognizer
+    from .asr import registry
     from .audio.devices import resolve_device
     from .audio.source import MicrophoneSource
     from .dialog import speech
@@ -482,12 +482,10 @@ def build_voice_runtime(
     synth = Pyttsx3Synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir())
     speaker = VoiceSpeaker(synth, player)
     try:
-        recognizer: Any
-        if settings.engine == "pocketsphinx":
-            # bundled model: load it while the first words are being said
-            recognizer = _Loading(lambda: create_recognizer(settings), "pocketsphinx")
-        else:  # a missing Vosk model must be reported before the session starts
-            recognizer = create_recognizer(settings, settings.vosk_model)
+        # A missing model is reported now; a background engine then loads while
+        # the first words are being said.
+        options = registry.options_from(settings.model_dump())
+        recognizer = registry.open_recognizer(settings.engine, options)
         if engine is None:
             from .dialog.engine import Engine
             from .dialog.routine import load_routines
@@ -514,44 +512,12 @@ def build_voice_runtime(
     )
 
 
-class _Loading:
-    """A recognizer being built in a background thread; the first call waits for it."""
-
-    def __init__(self, factory: Callable[[], Any], name: str) -> None:
-        self.name = name
-        self._factory = factory
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._build, daemon=True)
-        self._thread.start()
-
-    def _build(self) -> None:
-        try:
-            self._value = self._factory()
-        except BaseException as exc:  # re-raised in the loop on first use
-            self._error = exc
-
-    def _get(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-    def set_context(self, context: str | None) -> None:
-        self._get().set_context(context)
-
-    def accept(self, samples: Any, timestamp_ms: int) -> list[Heard | NotUnderstood]:
-        result: list[Heard | NotUnderstood] = self._get().accept(samples, timestamp_ms)
-        return result
-
-    def reset(self) -> None:
-        self._get().reset()
-
-
 def _barge_in_factory(engine_name: str) -> Callable[[], RecognizerLike] | None:
     """A streaming spotter of the barge-in phrases (PocketSphinx's bundled model, so
     it works whichever engine answers are recognised with)."""
-    if engine_name not in ("pocketsphinx", "vosk"):
+    from .asr.registry import can_barge_in
+
+    if not can_barge_in(engine_name):
         return None
 
     def make() -> RecognizerLike:

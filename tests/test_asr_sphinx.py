@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from assistant.asr.base import Recognizer, create_recognizer, decode_clip
 from assistant.asr.fixtures import read_manifest
+from assistant.asr.protocol import Recognizer, decode_clip
+from assistant.asr.registry import create_recognizer
 from assistant.asr.sphinx import SphinxRecognizer
 from assistant.audioio import read_audio
 from assistant.dialog.engine import BETTER_MIN_CONFIDENCE, WORSE_CONFIRM_BELOW

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.asr import vosk_engine
-from assistant.asr.base import create_recognizer
+from assistant.asr.registry import create_recognizer
 from assistant.cli import main
 from assistant.errors import ModelNotFoundError
 from assistant.events import Heard, NotUnderstood

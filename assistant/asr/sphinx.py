@@ -57,11 +57,11 @@ import pocketsphinx
 from ..errors import RecognizerError
 from ..events import CONTEXTS, Heard, NotUnderstood
 from . import phrases
-from .base import Result
 from .denoise import denoise
 from .endpoint import EndpointConfig, Endpointer, SegmentEvent
 from .features import modulation_db, speech_band_ratio, voiced_ms
 from .matcher import match_intent
+from .protocol import Result
 
 __all__ = [
     "restart_noise_estimate",

@@ -42,9 +42,9 @@ import pocketsphinx
 from ..errors import RecognizerError
 from ..events import Heard
 from . import phrases
-from .base import Result
 from .endpoint import FRAME, EndpointConfig, Endpointer, SegmentEvent
 from .features import speech_band_ratio, voiced_ms
+from .protocol import Result
 from .sphinx import model_paths, restart_noise_estimate, small_dictionary
 
 __all__ = [

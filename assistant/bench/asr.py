@@ -15,15 +15,17 @@ import argparse
 import json
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ..asr.base import Recognizer, Result, create_recognizer
 from ..asr.fixtures import dither, read_manifest
+from ..asr.protocol import Recognizer, Result, pick
+from ..asr.registry import add_option_flags, create_recognizer, engine_choices, option_keys
 from ..audioio import read_audio
 from ..errors import AssistantError
 from ..events import Heard
@@ -204,8 +206,6 @@ def run_streaming(
     recognizer: Recognizer, clip: Clip, audio: npt.NDArray[np.int16]
 ) -> tuple[Result, float]:
     """Feed 20 ms chunks as fast as they are taken; return (result, compute s)."""
-    from ..asr.base import _pick
-
     recognizer.reset()
     recognizer.set_context(clip.context)
     results: list[Result] = []
@@ -213,7 +213,7 @@ def run_streaming(
     for start in range(0, audio.size, CHUNK):
         results.extend(recognizer.accept(audio[start : start + CHUNK], start // 16))
     results.extend(recognizer.flush())
-    return _pick(results), time.perf_counter() - began
+    return pick(results), time.perf_counter() - began
 
 
 def paced_latency(recognizer: Recognizer, clip: Clip, audio: npt.NDArray[np.int16]) -> float | None:
@@ -254,13 +254,14 @@ def _items(clips: list[Clip], condition: str) -> Iterator[tuple[Clip, npt.NDArra
 
 
 _RSS_PROBE = """
-import resource, sys
-from assistant.asr.base import create_recognizer, decode_clip
+import json, resource, sys
+from assistant.asr.protocol import decode_clip
+from assistant.asr.registry import create_recognizer
 from assistant.asr.fixtures import read_manifest
 from assistant.audioio import read_audio
 from assistant.events import CONTEXTS
 from assistant.paths import fixtures_dir
-recognizer = create_recognizer(sys.argv[1], sys.argv[2] or None)
+recognizer = create_recognizer(sys.argv[1], json.loads(sys.argv[2]))
 for row in read_manifest()[::40]:
     audio = read_audio(fixtures_dir() / row.file)
     for context in CONTEXTS:
@@ -273,14 +274,14 @@ print(int(peak[0]) / 1024 if peak else resource.getrusage(resource.RUSAGE_SELF).
 """
 
 
-def recognizer_peak_rss_mb(engine: str, vosk_model: Path | None) -> float | None:
+def recognizer_peak_rss_mb(engine: str, options: Mapping[str, Any]) -> float | None:
     """Peak RSS of a process that only loads the recognizer and decodes fixture clips
     in every context (the bench process itself also holds all the clips)."""
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", _RSS_PROBE, engine, str(vosk_model or "")],
+        [sys.executable, "-c", _RSS_PROBE, engine, json.dumps(options, default=str)],
         capture_output=True,
         text=True,
         check=False,
@@ -293,7 +294,7 @@ def recognizer_peak_rss_mb(engine: str, vosk_model: Path | None) -> float | None
 
 def run_bench(
     engine: str,
-    vosk_model: Path | None,
+    options: Mapping[str, Any],
     every: int,
     condition_names: list[str],
     baselines: bool,
@@ -304,7 +305,7 @@ def run_bench(
 ) -> dict[str, object]:
     clips = fixture_clips(every)
     real = real_speaker_clips(speech_dir)[::every]
-    recognizer = create_recognizer(engine, vosk_model)
+    recognizer = create_recognizer(engine, options)
     progress(f"recognizer: {recognizer.description}")
     progress(f"{len(clips)} fixture clips x {len(condition_names)} conditions, {len(real)} real")
     table: dict[str, dict[str, object]] = {}
@@ -327,7 +328,7 @@ def run_bench(
         table.setdefault(recognizer.name, {})[name] = tally.summary()
         progress(f"{recognizer.name} {name}: {tally.summary()}")
     rss = _peak_rss_mb()
-    own_rss = recognizer_peak_rss_mb(engine, vosk_model) if measure_rss else None
+    own_rss = recognizer_peak_rss_mb(engine, options) if measure_rss else None
     progress(f"peak RSS: bench process {rss} MB, recognizer alone {own_rss} MB")
     if baselines:
         from ..asr.baselines import LanguageModelKeywords, PlainGrammar
@@ -397,7 +398,7 @@ def _run(args: argparse.Namespace) -> int:
 
     report = run_bench(
         args.engine,
-        args.vosk_model,
+        {key: vars(args)[key] for key in option_keys()},
         max(1, args.every),
         names,
         not args.no_baselines,
@@ -416,9 +417,9 @@ def register(subparsers: object, summary: str) -> None:
     add_parser = getattr(subparsers, "add_parser")  # noqa: B009
     parser: argparse.ArgumentParser = add_parser("asr", help=summary, description=summary)
     parser.add_argument(
-        "--engine", default="pocketsphinx", choices=["pocketsphinx", "vosk", "auto"]
+        "--engine", default="pocketsphinx", choices=[e for e in engine_choices() if e != "text"]
     )
-    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
+    add_option_flags(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON report")
     parser.add_argument(
         "--every", type=int, default=1, help="use every Nth clip (quicker, rougher)"

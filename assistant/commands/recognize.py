@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+from ..asr.registry import add_option_flags
 from ..config import ENGINES
 from ..errors import AssistantError
 from ..events import CONTEXTS, Heard
@@ -20,7 +21,7 @@ FILE_ERROR_EXIT = 1
 
 
 def _decode_file(recognizer: object, path: Path, context: str) -> dict[str, object]:
-    from ..asr.base import decode_clip
+    from ..asr.protocol import decode_clip
     from ..asr.text import TextRecognizer
     from ..audioio import read_audio
 
@@ -59,14 +60,14 @@ def _line(row: dict[str, object]) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..asr.base import create_recognizer
+    from ..asr.registry import create_recognizer, options_from
 
     settings = settings_from_args(args)
     if args.download_vosk_model:
         from ..asr.vosk_engine import download_vosk_model
 
         err_console.print(f"Vosk model ready at {download_vosk_model()}")
-    recognizer = create_recognizer(settings)
+    recognizer = create_recognizer(settings.engine, options_from(settings.model_dump()))
     err_console.print(f"recognizer: {recognizer.description}")
     failed = False
     for name in args.files:
@@ -90,7 +91,7 @@ def register(subparsers: Subparsers, summary: str) -> None:
         "--context", required=True, choices=CONTEXTS, help="what the coach is listening for"
     )
     parser.add_argument("--engine", choices=ENGINES, help="speech recognizer (default: config)")
-    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
+    add_option_flags(parser)
     parser.add_argument(
         "--download-vosk-model",
         action="store_true",
