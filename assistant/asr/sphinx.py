@@ -46,8 +46,7 @@ import os
 import tempfile
 import threading
 import warnings
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,10 +57,11 @@ from ..errors import RecognizerError
 from ..events import CONTEXTS, Heard, NotUnderstood
 from . import phrases
 from .denoise import denoise
-from .endpoint import EndpointConfig, Endpointer, SegmentEvent
+from .endpoint import EndpointConfig, SegmentEvent
 from .features import modulation_db, speech_band_ratio, voiced_ms
 from .matcher import match_intent
 from .protocol import Result
+from .utterance import DECODE_TAIL_MS, UtteranceRecognizer
 
 __all__ = [
     "restart_noise_estimate",
@@ -73,10 +73,6 @@ __all__ = [
     "DECODER_BEAMS",
     "DECODE_TAIL_MS",
 ]
-
-#: Quiet after the last speech that is decoded with the utterance; decoding starts
-#: then, while the endpointer waits out the rest of its end-of-speech silence.
-DECODE_TAIL_MS = 60
 
 #: PocketSphinx's default beams: narrower ones (1e-25) were faster but lost the
 #: right path on about one clip in ten.
@@ -160,9 +156,8 @@ def _log_score(value: float) -> float:
     return math.log(value) / _LOG_BASE if value > 0 else -math.inf
 
 
-class SphinxRecognizer:
+class SphinxRecognizer(UtteranceRecognizer):
     name = "pocketsphinx"
-    sample_rate = 16000
 
     def __init__(
         self,
@@ -171,8 +166,9 @@ class SphinxRecognizer:
         endpoint: EndpointConfig | None = None,
         reject: bool = True,
     ) -> None:
-        self.description = "PocketSphinx (bundled en-us model, grammar per context)"
         self.thresholds = thresholds or Thresholds()
+        super().__init__(endpoint, self.thresholds.min_speech_ms)
+        self.description = "PocketSphinx (bundled en-us model, grammar per context)"
         self.reject = reject
         hmm, full_dict = model_paths()
         if not hmm.is_dir():
@@ -200,105 +196,10 @@ class SphinxRecognizer:
         self._command_intents = frozenset(phrases.intents(phrases.COMMAND_CONTEXT))
         self._phones.add_allphone_file("allphone", None)
         self._phones.activate_search("allphone")
-        config = endpoint or EndpointConfig()
-        self._endpointer = Endpointer(
-            replace(
-                config,
-                min_speech_ms=self.thresholds.min_speech_ms,
-                early_end_ms=min(DECODE_TAIL_MS, config.end_silence_ms),
-            )
-        )
-        self._context: str | None = None
-        self._buffer: list[npt.NDArray[np.int16]] = []
-        self._in_utt = False
         self.last_scores: dict[str, float] = {}
-        # One worker: the decoders are used by one thread at a time.
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sphinx-decode")
-        self._early: tuple[int, Future[Result | None]] | None = None
-        self._stale = threading.Event()  # the early decode is no longer wanted
 
-    # ----------------------------------------------------------- protocol
-
-    def set_context(self, context: str | None) -> None:
-        if context is not None and context not in CONTEXTS:
-            raise ValueError(f"unknown listening context {context!r}")
-        if context != self._context:
-            self._abort()
-            self._context = context
-            if context is not None:
-                self._grammar.activate_search(context)
-
-    def reset(self) -> None:
-        self._abort()
-
-    def accept(self, samples: npt.NDArray[np.int16], timestamp_ms: int) -> list[Result]:
-        if self._context is None:
-            return []
-        events = self._endpointer.process(np.asarray(samples, dtype=np.int16), timestamp_ms)
-        return self._handle(events)
-
-    def flush(self) -> list[Result]:
-        if self._context is None:
-            return []
-        return self._handle(self._endpointer.flush())
-
-    # ------------------------------------------------------------ decoding
-
-    def _abort(self) -> None:
-        self._drop_early()
-        self._in_utt = False
-        self._buffer = []
-        self._endpointer.reset()
-
-    def _drop_early(self) -> None:
-        """Forget a decode started early (waiting for it: the decoders are shared)."""
-        if self._early is not None:
-            self._stale.set()
-            self._early[1].result()
-            self._early = None
-
-    def _handle(self, events: list[SegmentEvent]) -> list[Result]:
-        results: list[Result] = []
-        for event in events:
-            if event.kind == "start":
-                self._drop_early()
-                self._in_utt = True
-                self._buffer = [event.samples]
-            elif event.kind == "audio" and self._in_utt:
-                self._buffer.append(event.samples)
-            elif event.kind == "pause" and self._in_utt:
-                self._drop_early()
-                self._stale.clear()
-                audio = self._utterance(event)
-                self._early = (
-                    event.end_offset,
-                    self._worker.submit(self._finish, audio, event, self._stale),
-                )
-            elif event.kind == "resume":
-                self._stale.set()  # they spoke on: the early decode may stop
-            elif event.kind == "end" and self._in_utt:
-                self._in_utt = False
-                early, self._early = self._early, None
-                if early is not None and early[0] == event.end_offset:
-                    result = early[1].result()  # nothing was said after the pause
-                else:
-                    if early is not None:
-                        early[1].result()
-                    result = self._finish(self._utterance(event), event)
-                if result is not None:
-                    results.append(result)
-        return results
-
-    def _utterance(self, event: SegmentEvent) -> npt.NDArray[np.int16]:
-        """The buffered utterance up to ``DECODE_TAIL_MS`` after its last speech, then
-        the room's own quiet from before it (the start of the pre-roll) to make up the
-        endpointer's full end-of-speech silence: the decoders and their thresholds
-        see every utterance framed by the same quiet, whenever the decode starts."""
-        audio = np.concatenate(self._buffer)
-        per_ms = self.sample_rate // 1000
-        config = self._endpointer.config
-        quiet = audio[: max(0, config.end_silence_ms - DECODE_TAIL_MS) * per_ms]
-        return np.concatenate([audio[: event.end_offset + DECODE_TAIL_MS * per_ms], quiet])
+    def _on_context(self, context: str) -> None:
+        self._grammar.activate_search(context)
 
     def _decode(self, decoder: pocketsphinx.Decoder, audio: bytes) -> pocketsphinx.Hypothesis:
         """Decode one whole utterance on its own: batch cepstral mean, and the noise
@@ -409,13 +310,6 @@ class SphinxRecognizer:
             return NotUnderstood(text, start_ms, end_ms)
         confidence = _confidence(loop - self.thresholds.phone_loop, margin - needed)
         return Heard(matched.intent, text, confidence, start_ms, end_ms)
-
-    def _core(self, audio: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
-        """The utterance without its pre-roll and trailing silence."""
-        pre = self._endpointer.config.pre_roll_ms * 16
-        tail = self._endpointer.config.end_silence_ms * 16
-        core = audio[pre : max(pre, audio.size - tail)]
-        return core if core.size >= 800 else audio
 
     def _competitor(
         self, intent: str, audio: npt.NDArray[np.int16], *, commands: bool = True
