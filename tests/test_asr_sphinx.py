@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from assistant.asr.fixtures import read_manifest
 from assistant.asr.protocol import Recognizer, decode_clip
 from assistant.asr.registry import create_recognizer
 from assistant.asr.sphinx import SphinxRecognizer
 from assistant.audioio import read_audio
+from assistant.bench.fixtures import read_manifest
 from assistant.dialog.engine import BETTER_MIN_CONFIDENCE, WORSE_CONFIRM_BELOW
 from assistant.events import Heard, NotUnderstood
 from assistant.paths import fixtures_dir

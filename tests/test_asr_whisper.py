@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from assistant.asr import whisper_engine
-from assistant.asr.fixtures import read_manifest
 from assistant.asr.protocol import Result, decode_clip
 from assistant.asr.registry import create_recognizer, resolve
 from assistant.asr.whisper import WhisperRecognizer, first_of_repeats
 from assistant.asr.whisper_rules import Candidate, Thresholds, decide
 from assistant.audioio import read_audio
 from assistant.bench.asr import Clip, mix
+from assistant.bench.fixtures import read_manifest
 from assistant.config import Settings
 from assistant.dialog.engine import BETTER_MIN_CONFIDENCE
 from assistant.errors import ModelNotFoundError

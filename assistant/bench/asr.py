@@ -23,13 +23,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..asr.fixtures import dither, read_manifest
 from ..asr.protocol import Recognizer, Result, pick
 from ..asr.registry import add_option_flags, create_recognizer, engine_choices, option_keys
-from ..audioio import read_audio
+from ..audioio import FIXTURE_DITHER_RMS, dither, read_audio
 from ..errors import AssistantError
 from ..events import Heard
 from ..paths import fixtures_dir, package_root
+from .fixtures import read_manifest
 
 __all__ = ["register", "CONDITIONS", "real_speaker_clips", "mix"]
 
@@ -233,7 +233,7 @@ def paced_latency(recognizer: Recognizer, clip: Clip, audio: npt.NDArray[np.int1
     assert clip.speech_end_ms is not None
     # A quiet room goes on after the clip (a second of the fixtures' own dither), as
     # a microphone's would: a reverberant clip ends before its tail has died away.
-    room = np.round(dither(16000, "paced-latency")).astype(np.int16)
+    room = np.round(dither(16000, "paced-latency", FIXTURE_DITHER_RMS)).astype(np.int16)
     audio = np.concatenate([audio, room])
     recognizer.reset()
     recognizer.set_context(clip.context)
@@ -265,7 +265,7 @@ _RSS_PROBE = """
 import json, resource, sys
 from assistant.asr.protocol import decode_clip
 from assistant.asr.registry import create_recognizer
-from assistant.asr.fixtures import read_manifest
+from assistant.bench.fixtures import read_manifest
 from assistant.audioio import read_audio
 from assistant.events import CONTEXTS
 from assistant.paths import fixtures_dir
@@ -364,7 +364,7 @@ def run_bench(
         progress(f"{recognizer.name}: peak RSS of the recognizer alone {own_rss} MB")
     rss = _peak_rss_mb()
     if baselines:
-        from ..asr.baselines import LanguageModelKeywords, PlainGrammar
+        from .baselines import LanguageModelKeywords, PlainGrammar
 
         for baseline in (PlainGrammar(), LanguageModelKeywords()):
             for name, chosen in sets:
