@@ -34,7 +34,8 @@ from .endpoint import EndpointConfig, SegmentEvent
 from .matcher import match_intent, normalize
 from .protocol import Result
 from .utterance import UtteranceRecognizer
-from .whisper_rules import Candidate, Thresholds, Verdict, decide
+from .verdict import Verdict
+from .whisper_rules import Candidate, Thresholds, decide
 
 __all__ = ["WhisperModel", "WhisperRecognizer", "load_model", "canonical_phrases"]
 

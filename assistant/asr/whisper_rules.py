@@ -20,10 +20,10 @@ canonical "worse" outscores "better").
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..events import Heard, NotUnderstood
-from .protocol import Result
+from .verdict import Verdict
 
 __all__ = ["Candidate", "Thresholds", "Verdict", "decide"]
 
@@ -52,16 +52,8 @@ class Thresholds:
     margin: float = 2.0  # best intent - next intent
     safety_margin: float = 3.0  # for same, yes, no
     symptom_margin: float = 4.0  # better / worse against each other
-    unmatched_extra: float = 1.0  # more margin when the free decode means nothing
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The result and the scores it was decided on (``reason``: the rule, or ``ok``)."""
-
-    result: Result
-    reason: str
-    scores: dict[str, float] = field(default_factory=dict)
+    # more margin when the free decode means nothing (1.0 only lost right answers)
+    unmatched_extra: float = 0.0
 
 
 def _best_per_intent(candidates: list[Candidate]) -> list[Candidate]:
