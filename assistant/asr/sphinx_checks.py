@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..events import Heard, NotUnderstood
+from ..vocab import SAFETY_INTENTS
 from .denoise import denoise
 from .endpoint import SegmentEvent
 from .features import modulation_db, snr_db, speech_band_ratio, voiced_ms
@@ -28,10 +29,8 @@ from .verdict import Verdict
 if TYPE_CHECKING:
     from .sphinx import SphinxRecognizer
 
-__all__ = ["CHECKS", "SAFETY_INTENTS", "Utterance", "judge", "log_score"]
+__all__ = ["CHECKS", "Utterance", "judge", "log_score"]
 
-#: Intents whose confusion is the costly one: they need a wider margin.
-SAFETY_INTENTS = frozenset({"better", "worse", "same", "yes", "no"})
 _LOG_BASE = math.log(1.0001)
 
 

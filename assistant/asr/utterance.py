@@ -56,6 +56,7 @@ class UtteranceRecognizer:
     # ----------------------------------------------------------- protocol
 
     def set_context(self, context: str | None) -> None:
+        context = None if context is None else str(context)  # exactly str for the decoder
         if context is not None and context not in CONTEXTS:
             raise ValueError(f"unknown listening context {context!r}")
         if context != self._context:
