@@ -33,7 +33,7 @@ def test_backcoach_home_redirects_every_path(home: Path) -> None:
 
 def test_defaults_without_a_config_file(home: Path) -> None:
     settings = load_settings()
-    assert settings.engine == "pocketsphinx"
+    assert settings.engine == "auto"
     assert settings.routine == "extension"
 
 

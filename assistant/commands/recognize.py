@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..asr.registry import add_option_flags
 from ..audioio import SAMPLE_RATE, Int16Array
 from ..config import ENGINES
 from ..errors import AssistantError
@@ -17,7 +18,7 @@ from ._common import Subparsers, add_command, console, err_console
 from .run import settings_from_args
 
 if TYPE_CHECKING:
-    from ..asr.base import Recognizer, Result
+    from ..asr.protocol import Recognizer, Result
 
 __all__ = ["register"]
 
@@ -52,7 +53,7 @@ def _decode_file(recognizer: object, path: Path, context: str) -> dict[str, obje
 def _decode_blocks(recognizer: Recognizer, blocks: Iterable[Int16Array], context: str) -> Result:
     """``decode_clip`` fed a file's blocks as they are read: a long recording is never
     in memory whole (30 minutes of 44.1 kHz stereo: 1.6 GB read at once)."""
-    from ..asr.base import _pick
+    from ..asr.protocol import pick
 
     recognizer.reset()
     recognizer.set_context(context)
@@ -62,7 +63,7 @@ def _decode_blocks(recognizer: Recognizer, blocks: Iterable[Int16Array], context
         results.extend(recognizer.accept(block, done * 1000 // SAMPLE_RATE))
         done += block.size
     results.extend(recognizer.flush())
-    return _pick(results)
+    return pick(results)
 
 
 def _line(row: dict[str, object]) -> str:
@@ -79,14 +80,14 @@ def _line(row: dict[str, object]) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..asr.base import create_recognizer
+    from ..asr.registry import create_recognizer, options_from
 
     settings = settings_from_args(args)
     if args.download_vosk_model:
         from ..asr.vosk_engine import download_vosk_model
 
         err_console.print(f"Vosk model ready at {download_vosk_model()}")
-    recognizer = create_recognizer(settings)
+    recognizer = create_recognizer(settings.engine, options_from(settings.model_dump()))
     err_console.print(f"recognizer: {recognizer.description}")
     failed = False
     for name in args.files:
@@ -110,7 +111,7 @@ def register(subparsers: Subparsers, summary: str) -> None:
         "--context", required=True, choices=CONTEXTS, help="what the coach is listening for"
     )
     parser.add_argument("--engine", choices=ENGINES, help="speech recognizer (default: config)")
-    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
+    add_option_flags(parser)
     parser.add_argument(
         "--download-vosk-model",
         action="store_true",

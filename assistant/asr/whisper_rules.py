@@ -1,0 +1,125 @@
+"""When a Whisper-scored utterance is an answer, in order; each rule can reject it.
+
+Scores are log-probabilities (natural log) of a phrase's tokens given the audio.
+The rules, first failing one wins:
+
+1. the VAD finds too little speech, or Whisper's no-speech probability is high:
+   noise, breath, coughs;
+2. the free decode means one intent (through the typed-answer matcher) and the
+   best-scored phrase another: the two opinions disagree, so ask again;
+3. the free decode means nothing of the context and fits the audio far better
+   than any phrase, or is longer than it by words: out-of-vocabulary speech;
+4. the best intent does not beat the next one by a margin, wider between better
+   and worse (the costly confusion) and for same / yes / no.
+
+What both agree on is taken even when the words are not in the phrase list
+("it's worse in my back" is heard as worse: the matcher finds "worse", and the
+canonical "worse" outscores "better").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..events import Heard, NotUnderstood
+from .verdict import Verdict
+
+__all__ = ["Candidate", "Thresholds", "Verdict", "decide"]
+
+#: The confusion that costs most, and the answers whose confusion costs next.
+SYMPTOM_PAIR = frozenset({"better", "worse"})
+SAFETY_INTENTS = frozenset({"same", "yes", "no"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    intent: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_speech_ms: int = 90
+    max_speech_ms: int = 6000
+    window_s: float = 3.0
+    vad_threshold: float = 0.5
+    min_voiced_ms: int = 64  # silero windows over the threshold
+    max_no_speech: float = 0.8
+    oov_gap: float = 4.0  # free decode - best phrase, when the decode means nothing
+    oov_words: int = 2  # ... or when it has this many more words than that phrase
+    margin: float = 2.0  # best intent - next intent
+    safety_margin: float = 3.0  # for same, yes, no
+    symptom_margin: float = 4.0  # better / worse against each other
+    # more margin when the free decode means nothing (1.0 only lost right answers)
+    unmatched_extra: float = 0.0
+
+
+def _best_per_intent(candidates: list[Candidate]) -> list[Candidate]:
+    best: dict[str, Candidate] = {}
+    for c in candidates:
+        if c.intent not in best or c.score > best[c.intent].score:
+            best[c.intent] = c
+    return sorted(best.values(), key=lambda c: c.score, reverse=True)
+
+
+def _needed(first: str, second: str | None, limits: Thresholds) -> float:
+    if {first, second} == SYMPTOM_PAIR:
+        return limits.symptom_margin
+    if first in SYMPTOM_PAIR or first in SAFETY_INTENTS:
+        return limits.safety_margin
+    return limits.margin
+
+
+def decide(
+    *,
+    context: str,
+    text: str,
+    free_intent: str | None,
+    free_score: float,
+    candidates: list[Candidate],
+    no_speech: float,
+    voiced_ms: int,
+    speech_ms: int,
+    start_ms: int,
+    end_ms: int,
+    limits: Thresholds,
+) -> Verdict:
+    scores = {"voiced_ms": float(voiced_ms), "no_speech": round(no_speech, 3)}
+
+    def reject(reason: str) -> Verdict:
+        return Verdict(NotUnderstood(text, start_ms, end_ms), reason, scores)
+
+    if voiced_ms < limits.min_voiced_ms or no_speech > limits.max_no_speech:
+        return reject("no speech")
+    if speech_ms > limits.max_speech_ms:
+        return reject("too long")
+    ranked = _best_per_intent(candidates)
+    if not ranked:
+        return reject("no candidate")
+    first = ranked[0]
+    second = ranked[1] if len(ranked) > 1 else None
+    # Against better/worse, the margin is over the other of the pair when scored.
+    rival = next((c for c in ranked[1:] if {c.intent, first.intent} == SYMPTOM_PAIR), None)
+    margin = first.score - (second.score if second else -math.inf)
+    scores.update(best=round(first.score, 2), free=round(free_score, 2), margin=round(margin, 2))
+    if free_intent is not None and free_intent != first.intent:
+        return reject("decode disagrees")
+    gap = free_score - first.score
+    scores["gap"] = round(gap, 2)
+    extra_words = len(text.split()) - len(first.text.split())
+    if free_intent is None and (gap > limits.oov_gap or extra_words >= limits.oov_words):
+        return reject("out of vocabulary")
+    needed = _needed(first.intent, second.intent if second else None, limits)
+    if free_intent is None:
+        needed += limits.unmatched_extra
+    if margin < needed:
+        return reject("small margin")
+    if rival is not None and first.score - rival.score < limits.symptom_margin:
+        return reject("better/worse margin")
+    confidence = 1.0 / (1.0 + math.exp(-(margin - needed) / 2.0)) if math.isfinite(margin) else 1.0
+    if free_intent == first.intent:
+        confidence = max(confidence, 0.9)
+    heard = Heard(first.intent, text or first.text, round(confidence, 3), start_ms, end_ms)
+    return Verdict(heard, "ok", scores)
