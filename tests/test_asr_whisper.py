@@ -125,8 +125,9 @@ def test_better_and_worse_need_a_wider_margin() -> None:
         ).reason
 
     assert verdict("pause", "stop") == "ok"
-    assert verdict("better", "worse") == "small margin"
-    assert verdict("worse", "better") == "small margin"
+    assert verdict("better", "worse") == "better/worse margin"
+    assert verdict("worse", "better") == "better/worse margin"
+    assert verdict("yes", "no") == "ok"  # 3 nats: the safety margin, not better/worse's
 
 
 def test_a_free_decode_that_disagrees_is_asked_again() -> None:

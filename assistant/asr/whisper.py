@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import difflib
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,8 @@ __all__ = ["WhisperModel", "WhisperRecognizer", "load_model", "canonical_phrases
 
 #: Phrases closest to the free decode that are scored beside the canonical ones.
 NEAREST = 3
+#: ... and each answer's phrasings closest to it.
+PER_ANSWER = 2
 
 
 class WhisperModel:
@@ -166,11 +167,12 @@ def _phrase_intents(context: str) -> dict[str, str]:
     return {p.text: p.intent for p in phrases.expand(context)}
 
 
-@dataclass
-class _Utterance:
-    audio: npt.NDArray[np.float32]
-    start_ms: int
-    end_ms: int
+@lru_cache(maxsize=16)
+def _phrases_by_intent(context: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for phrase in phrases.expand(context):
+        found.setdefault(phrase.intent, []).append(phrase.text)
+    return found
 
 
 class WhisperRecognizer(UtteranceRecognizer):
@@ -243,6 +245,13 @@ class WhisperRecognizer(UtteranceRecognizer):
         if said:
             for near in difflib.get_close_matches(said, list(table), NEAREST, 0.4):
                 chosen[near] = table[near]
+            # Each answer's own phrasings closest to what was heard, however far:
+            # a longer answer heard badly ("Much fander") scores poorly as the
+            # shortest phrase of its intent.
+            for intent, phrasings in _phrases_by_intent(context).items():
+                if intent not in commands:
+                    closest = difflib.get_close_matches(said, phrasings, PER_ANSWER, 0.0)
+                    chosen.update((t, intent) for t in closest)
             for intent, texts in canonical_phrases(context).items():
                 if intent in commands and any(w in said.split() for t in texts for w in t.split()):
                     chosen.setdefault(texts[0], intent)

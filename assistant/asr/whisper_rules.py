@@ -9,8 +9,10 @@ The rules, first failing one wins:
    best-scored phrase another: the two opinions disagree, so ask again;
 3. the free decode means nothing of the context and fits the audio far better
    than any phrase, or is longer than it by words: out-of-vocabulary speech;
-4. the best intent does not beat the next one by a margin, wider between better
-   and worse (the costly confusion) and for same / yes / no.
+4. the best intent does not beat the next one by a margin; an answer must also
+   beat the best other *answer* by a wider one, widest between better and worse
+   (the costly confusion).  An answer's confidence is its margin over the other
+   answers: a command close behind is no reason to doubt which answer it was.
 
 What both agree on is taken even when the words are not in the phrase list
 ("it's worse in my back" is heard as worse: the matcher finds "worse", and the
@@ -23,6 +25,7 @@ import math
 from dataclasses import dataclass
 
 from ..events import Heard, NotUnderstood
+from ..vocab import COMMAND_INTENTS
 from .verdict import Verdict
 
 __all__ = ["Candidate", "Thresholds", "Verdict", "decide"]
@@ -99,10 +102,12 @@ def decide(
     if not ranked:
         return reject("no candidate")
     first = ranked[0]
-    second = ranked[1] if len(ranked) > 1 else None
-    # Against better/worse, the margin is over the other of the pair when scored.
-    rival = next((c for c in ranked[1:] if {c.intent, first.intent} == SYMPTOM_PAIR), None)
-    margin = first.score - (second.score if second else -math.inf)
+    margin = first.score - (ranked[1].score if len(ranked) > 1 else -math.inf)
+    # The costly confusions are between answers: an answer's own margin is over the
+    # best other answer (a command close behind needs only the plain margin).
+    answers = [c for c in ranked[1:] if c.intent not in COMMAND_INTENTS]
+    answer = answers[0] if answers and first.intent not in COMMAND_INTENTS else None
+    answer_margin = first.score - answer.score if answer is not None else math.inf
     scores.update(best=round(first.score, 2), free=round(free_score, 2), margin=round(margin, 2))
     if free_intent is not None and free_intent != first.intent:
         return reject("decode disagrees")
@@ -111,14 +116,18 @@ def decide(
     extra_words = len(text.split()) - len(first.text.split())
     if free_intent is None and (gap > limits.oov_gap or extra_words >= limits.oov_words):
         return reject("out of vocabulary")
-    needed = _needed(first.intent, second.intent if second else None, limits)
-    if free_intent is None:
-        needed += limits.unmatched_extra
-    if margin < needed:
+    extra = limits.unmatched_extra if free_intent is None else 0.0
+    if margin < limits.margin + extra:
         return reject("small margin")
-    if rival is not None and first.score - rival.score < limits.symptom_margin:
-        return reject("better/worse margin")
-    confidence = 1.0 / (1.0 + math.exp(-(margin - needed) / 2.0)) if math.isfinite(margin) else 1.0
+    needed = _needed(first.intent, answer.intent if answer else None, limits) + extra
+    if answer is not None:
+        scores["answer_margin"] = round(answer_margin, 2)
+        if answer_margin < needed:
+            return reject(
+                "better/worse margin" if needed >= limits.symptom_margin else "small margin"
+            )
+    excess = answer_margin - needed if answer is not None else margin - limits.margin - extra
+    confidence = 1.0 / (1.0 + math.exp(-excess / 2.0)) if math.isfinite(excess) else 1.0
     if free_intent == first.intent:
         confidence = max(confidence, 0.9)
     heard = Heard(first.intent, text or first.text, round(confidence, 3), start_ms, end_ms)
