@@ -64,17 +64,28 @@ def _describe(error: ValidationError) -> str:
     return f"key '{key}': {first['msg']}"
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        # utf-8-sig: editors on Windows start a UTF-8 file with a byte-order mark.
+        text = path.read_bytes().decode("utf-8-sig")
+        return tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "save it as UTF-8 or delete it"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
 def load_settings(overrides: Mapping[str, Any] | None = None, path: Path | None = None) -> Settings:
     """Read the config file (if any) and apply non-``None`` overrides from flags."""
     path = path or config_file()
     values: dict[str, Any] = {}
     if path.exists():
-        try:
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+        values = _read_toml(path)
         try:
             Settings.model_validate(values)
         except ValidationError as exc:

@@ -2,7 +2,7 @@
 
 The model is looked for, in order: ``--vosk-model`` / ``Settings.vosk_model``,
 ``$BACKCOACH_VOSK_MODEL``, then vosk's own cache folders (``$VOSK_MODEL_PATH``,
-``/usr/share/vosk``, ``~/AppData/Local/vosk``, ``~/.cache/vosk``).  Nothing is
+``/usr/share/vosk`` or on Windows ``~/AppData/Local/vosk``, ``~/.cache/vosk``).  Nothing is
 downloaded unless the user asks (``download_vosk_model``, which uses vosk's own
 ``Model(model_name=...)`` download with its progress bar).
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -48,12 +49,10 @@ SAFETY_CONFIDENCE = 0.85
 
 
 def _vosk_cache_dirs() -> list[Path]:
-    dirs = [
-        os.environ.get("VOSK_MODEL_PATH"),
-        "/usr/share/vosk",
-        str(Path.home() / "AppData/Local/vosk"),
-        str(Path.home() / ".cache/vosk"),
-    ]
+    # vosk's own model folders, only those of this operating system: doctor lists
+    # every place looked, and a Windows folder on Linux would be a false lead.
+    system = Path.home() / "AppData/Local/vosk" if sys.platform == "win32" else "/usr/share/vosk"
+    dirs = [os.environ.get("VOSK_MODEL_PATH"), str(system), str(Path.home() / ".cache/vosk")]
     return [Path(d) for d in dirs if d]
 
 

@@ -21,7 +21,7 @@ from rich.table import Table
 from ..asr.registry import add_option_flags
 from ..audio.devices import Kind, list_devices, resolve_device
 from ..config import ENGINES, Settings
-from ..errors import AudioDeviceError, SpeechOutputError
+from ..errors import AudioDeviceError, JournalError, SpeechOutputError
 from ..paths import journal_file
 from ._common import Subparsers, add_command, console
 from .run import settings_from_args
@@ -134,6 +134,23 @@ def check_journal(settings: Settings) -> Check:
     return Check("Journal directory", "ok", f"{folder} (writable)")
 
 
+def check_journal_file(settings: Settings) -> Check:
+    """A full integrity check, read-only: a damaged journal is found before a session
+    (which would go on unsaved) or a report meets it."""
+    from ..journal import JournalLocked, verify
+
+    path = journal_file()
+    if not path.exists():
+        return Check("Journal file", "ok", f"{path}: none yet (the first session creates it)")
+    try:
+        sessions = verify(path)
+    except JournalError as exc:
+        found, _, fix = str(exc).rpartition("; ")
+        status = "warn" if isinstance(exc, JournalLocked) else "FAIL"
+        return Check("Journal file", status, found or str(exc), fix)
+    return Check("Journal file", "ok", f"{path}: {sessions} session(s), integrity check passed")
+
+
 CHECKS: tuple[Callable[[Settings], Check | list[Check]], ...] = (
     check_python,
     check_speech_output,
@@ -142,6 +159,7 @@ CHECKS: tuple[Callable[[Settings], Check | list[Check]], ...] = (
     check_output,
     check_engines,
     check_journal,
+    check_journal_file,
 )
 
 
