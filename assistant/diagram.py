@@ -36,7 +36,8 @@ def global_rules() -> tuple[str, ...]:
     return (
         "Before the first exercise: a yes to any red-flag question ends the session "
         "(red_flag, with advice to get urgent care).",
-        "At any time: saying “stop” ends the session (stopped_by_user); “ouch” or "
+        "At any time: saying “stop” ends the session (stopped_by_user; once an exercise "
+        "has begun, after the closing rating, which can be skipped); “ouch” or "
         "“that hurts” counts as worse and stops now (stopped_worse).",
         f"A {_ordinal(MAX_WORSE)} “worse” in one session stops it (stopped_worse), "
         "whatever the arrow says.",

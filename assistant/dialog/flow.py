@@ -178,7 +178,7 @@ class Flow:
             if self.machine.paused:
                 self.out.say(prompts.SOUND_BACK)
         elif isinstance(event, Interrupted):
-            self.closing.stop_by_user("interrupted")
+            self.closing.interrupted()
 
     def _heard(self, heard: Heard) -> None:
         intent = heard.intent
