@@ -171,3 +171,12 @@ def test_a_finished_hold_then_ctrl_c_counts_as_done_and_is_interrupted() -> None
     driver.send(Interrupted())
     assert driver.logs_of("exercise_finished")[0].data["hold_s_done"] == 60.0
     assert driver.end is not None and driver.end.outcome == "interrupted"
+
+
+def test_every_count_and_cue_starts_with_a_capital() -> None:
+    for routine_id, start in (("extension", "press-up"), ("stretches", "knee-to-chest")):
+        driver = make(routine_id, start=start)
+        driver.run_until_question()
+        counted = [s.text for s in driver.said if s.text[:1].isalpha()]
+        assert "Hold" in counted or "Hold, twenty seconds." in counted
+        assert all(text[0].isupper() for text in counted), counted

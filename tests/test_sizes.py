@@ -27,7 +27,6 @@ KNOWN_OFFENDERS: dict[str, int] = {
     "assistant/bench/loop.py": 639,
     "assistant/bench/loop.py:bench_replies": 61,
     "assistant/bench/loop.py:bench_barge_in": 73,
-    "assistant/diagram.py:to_svg": 157,
     "assistant/journal/store.py": 724,
     "assistant/journal/store.py:Journal.sessions": 78,
     "assistant/scenario/runner.py": 498,

@@ -240,8 +240,13 @@ def reps_done(reps: int) -> str:
     return f"That's {number_words(reps)}. Well done."
 
 
+def cue(words: str) -> str:
+    """A routine's cue words as said and shown: a capital first letter ("And down")."""
+    return words[:1].upper() + words[1:]
+
+
 def hold_start(hold_cue: str, hold_s: int, watch: str | None) -> str:
-    start = f"{hold_cue.rstrip('.')}, {number_words(hold_s)} seconds."
+    start = f"{cue(hold_cue).rstrip('.')}, {number_words(hold_s)} seconds."
     return f"{start} {watch}" if watch else start
 
 
@@ -305,6 +310,6 @@ def cached_lines(routines: Iterable[Routine] = ()) -> tuple[str, ...]:
     lines += [TEN_SECONDS, THIRTY_TO_GO, THANK_YOU, STOP_AND_RELAX]
     for routine in routines:
         for exercise in routine.exercises:
-            lines += [exercise.hold_cue, exercise.release_cue]
+            lines += [cue(exercise.hold_cue), cue(exercise.release_cue)]
     lines.append(SYMPTOM_QUESTION)
     return tuple(dict.fromkeys(lines))
