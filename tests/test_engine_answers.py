@@ -180,3 +180,16 @@ def test_every_count_and_cue_starts_with_a_capital() -> None:
         counted = [s.text for s in driver.said if s.text[:1].isalpha()]
         assert "Hold" in counted or "Hold, twenty seconds." in counted
         assert all(text[0].isupper() for text in counted), counted
+
+
+def test_microphone_and_speaker_back_together_is_said_once() -> None:
+    from assistant.events import DeviceLost, DeviceRestored
+
+    driver = make(start="press-up")
+    driver.run_until_said("One, press up")
+    driver.send(DeviceLost("microphone", "the microphone stopped working"))
+    driver.send(DeviceLost("speaker", "the speaker stopped working"))
+    count = len(driver.said)
+    driver.send(DeviceRestored("speaker"))
+    driver.send(DeviceRestored("microphone"))
+    assert driver.texts(count) == [prompts.SOUND_BACK]
