@@ -471,15 +471,17 @@ def build_voice_runtime(
     from .dialog import speech
     from .paths import cache_dir
     from .tts.player import SoundDevicePlayer
+    from .tts.prerender import Prerenderer, fixed_lines
     from .tts.speaker import PROMPTS_TO_CACHE, VoiceSpeaker
-    from .tts.synth import Pyttsx3Synth
+    from .tts.voices import open_synth
 
     clock = clock or MonotonicClock()
     resolve_device(settings.input_device, "input")
     resolve_device(settings.output_device, "output")
     player = SoundDevicePlayer(clock, settings.output_device)
     player.open()  # first: a stream takes a moment to start running
-    synth = Pyttsx3Synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir())
+    notice = (lambda message: caption("system", message)) if caption else None
+    synth = open_synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir(), notice)
     speaker = VoiceSpeaker(synth, player)
     try:
         recognizer: Any
@@ -496,6 +498,9 @@ def build_voice_runtime(
             engine = Engine(
                 load_routines(), clock, routine_id=routine_id, recognizer=recognizer.name
             )
+        ahead = Prerenderer(
+            synth, _routines_or_none(), busy=lambda: speaker.rendering, lines=fixed_lines()
+        )
     except BaseException:
         speaker.close()
         raise
@@ -508,10 +513,20 @@ def build_voice_runtime(
         journal=journal,
         caption=caption,
         warm=[*PROMPTS_TO_CACHE, speech.SYMPTOM_QUESTION],
-        warm_cache=synth.warm_one,
-        observer=observer,
+        warm_cache=ahead.add_one,  # rendered in the background, never in the loop
+        observer=ahead.chain(observer),
         barge_in_factory=_barge_in_factory(recognizer.name),
     )
+
+
+def _routines_or_none() -> Any:
+    from .dialog.routine import load_routines
+    from .errors import AssistantError
+
+    try:
+        return load_routines()
+    except AssistantError:
+        return None
 
 
 class _Loading:

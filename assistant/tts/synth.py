@@ -14,6 +14,7 @@ import ctypes
 import hashlib
 import threading
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,10 @@ class Pyttsx3Synth:
                 self.hits += 1
             self._memory[key] = audio
             return audio
+
+    def chunks(self, text: str, cacheable: bool = False) -> Iterator[Audio]:
+        """The line in one piece (espeak-ng renders a sentence in milliseconds)."""
+        yield self.synthesize(text, cacheable)
 
     def warm_one(self, text: str) -> None:
         self.synthesize(text, cacheable=True)
