@@ -20,7 +20,9 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     """Flags that override ``config.toml`` (shared by run, script, bench, recognize)."""
     parser.add_argument("--routine", choices=[*ROUTINE_IDS, "ask"], help="routine to follow")
     parser.add_argument("--engine", choices=ENGINES, help="speech recognizer")
-    parser.add_argument("--voice", help="espeak-ng voice for the coach, e.g. en-gb")
+    parser.add_argument(
+        "--voice", help="the coach's voice: piper (default), piper:PATH_OR_NAME, or espeak-ng en-gb"
+    )
     parser.add_argument("--rate", dest="rate_wpm", type=int, help="speech rate, words/minute")
     parser.add_argument("--volume", type=float, help="speech volume, 0.0-1.0")
     parser.add_argument("--input-device", help="microphone: name or index (backcoach devices)")
