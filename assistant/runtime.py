@@ -591,13 +591,17 @@ def run_voice(settings: Settings, quiet: bool = False) -> int:
 
 def _run_voice(settings: Settings, quiet: bool) -> int:
     from .journal import open_session_journal
+    from .ui.screen import session_view
 
-    caption = _printer(quiet)
-    runtime = build_voice_runtime(settings, caption)
+    view = session_view(quiet, _printer(quiet))  # the floor-readable screen, or captions
+    caption = view.caption
     try:
+        runtime = build_voice_runtime(settings, caption, observer=view.observe)
         journal = open_session_journal(lambda message: caption("system", message))
     except BaseException:
-        runtime.speaker.close()
+        view.close()
+        if "runtime" in locals():
+            runtime.speaker.close()
         raise
     runtime.journal = journal
     try:
@@ -605,6 +609,7 @@ def _run_voice(settings: Settings, quiet: bool) -> int:
             outcome = runtime.run(stop)
     finally:
         runtime.speaker.close()
+        view.close()
         if journal is not None:
             journal.close(interrupted=runtime.interrupted)
     if runtime.interrupted:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..dialog.routine import Exercise, Routine
     from .voices import Synth
 
-__all__ = ["Prerenderer", "exercise_lines", "fixed_lines", "next_exercises"]
+__all__ = ["Prerenderer", "engine_wording", "exercise_lines", "fixed_lines", "next_exercises"]
 
 #: Nothing is rendered ahead in the first moments (the first words come first).
 START_DELAY_S = 2.0
@@ -32,7 +32,7 @@ START_DELAY_S = 2.0
 Observer = Callable[[str, object, int], None]
 
 
-def _prompts() -> Any:
+def engine_wording() -> Any:
     """The engine's wording: ``dialog.prompts`` (or, before it existed, ``dialog.speech``)."""
     for name in ("prompts", "speech"):
         with contextlib.suppress(ImportError):
@@ -41,7 +41,7 @@ def _prompts() -> Any:
 
 
 def _fill(text: str, side: str | None) -> str:
-    fill = getattr(_prompts(), "fill_side", None)
+    fill = getattr(engine_wording(), "fill_side", None)
     if fill is not None:
         return str(fill(text, side))
     side = side or "painful"
@@ -51,7 +51,7 @@ def _fill(text: str, side: str | None) -> str:
 
 def exercise_lines(exercise: Exercise, side: str | None = None) -> list[str]:
     """What the coach says to introduce and count ``exercise``, as the engine words it."""
-    words = _prompts().number_words
+    words = engine_wording().number_words
     lines = [f"Next: {exercise.name}."]
     if exercise.one_sided:
         lines.append(f"Next: {exercise.name}. This one is done on the painful side.")
@@ -75,7 +75,7 @@ def fixed_lines() -> list[str]:
     """Every fixed sentence the engine may say (its constants), the counts first."""
     from .speaker import PROMPTS_TO_CACHE
 
-    module = _prompts()
+    module = engine_wording()
     lines = list(PROMPTS_TO_CACHE)
     cached = getattr(module, "cached_lines", None)
     if cached is not None:
