@@ -3,8 +3,9 @@
 Piper takes ~0.1-0.2 x real time here, so a sentence costs a few hundred
 milliseconds: every line is kept on disk per voice (``LineCache``) and long lines
 are rendered a sentence at a time (``chunks``), so the first sentence plays
-while the rest is being made.  The model loads in a background thread (~0.8 s);
-a line found in the cache never waits for it.
+while the rest is being made.  The model (~0.8 s to load) is loaded on the first line
+not found on disk, or in the background once the session is under way
+(``preload``), so a session whose words are all cached starts at once.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ class PiperSynth:
         self._error: BaseException | None = None
         self._synth_lock = threading.Lock()
         self._loaded = threading.Event()
-        self._loader = threading.Thread(target=self._load, daemon=True, name="piper-load")
-        self._loader.start()
+        self._loader: threading.Thread | None = None
+        self._loader_lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
@@ -86,7 +87,15 @@ class PiperSynth:
         finally:
             self._loaded.set()
 
+    def preload(self) -> None:
+        """Start loading the model in the background (a line found on disk never needs it)."""
+        with self._loader_lock:
+            if self._loader is None:
+                self._loader = threading.Thread(target=self._load, daemon=True, name="piper-load")
+                self._loader.start()
+
     def _piper(self) -> Any:
+        self.preload()
         self._loaded.wait()
         if self._error is not None:
             raise SpeechOutputError(

@@ -191,6 +191,9 @@ class Prerenderer:
                     self._queue.appendleft(text)
                     self._cond.wait(0.05)
                 continue
+            preload = getattr(self.synth, "preload", None)
+            if preload is not None:
+                preload()
             try:
                 if not self.synth.cached(text):
                     self.synth.warm_one(text)

