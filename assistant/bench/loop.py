@@ -75,6 +75,7 @@ ANSWERS = (
 )
 QUESTION = "Is the leg pain better, worse or the same?"
 RUN_COMMAND = (sys.executable, "-m", "assistant", "run")
+DEVICE_FLAGS = ("--input-device", "pulse", "--output-device", "pulse")
 LOUD = 300  # int16 RMS of a 20 ms frame that counts as speech (noise floor is ~10)
 
 
@@ -461,7 +462,9 @@ def bench_idle(pulse: PulseAudio, settings: Settings, seconds: float) -> dict[st
     return {"idle_cpu_percent": round(100 * cpu / wall, 1)}
 
 
-def bench_startup(pulse: PulseAudio, home: Path, runs: int = 3) -> dict[str, Any]:
+def bench_startup(
+    pulse: PulseAudio, home: Path, runs: int = 3, voice: str = "piper"
+) -> dict[str, Any]:
     """``backcoach run`` from launch to its first sound on the speaker; its peak RSS."""
     firsts, peaks = [], []
     for _ in range(runs):
@@ -470,7 +473,7 @@ def bench_startup(pulse: PulseAudio, home: Path, runs: int = 3) -> dict[str, Any
         env = pulse.client_env() | {"BACKCOACH_HOME": str(home)}
         launched = time.monotonic()
         process = subprocess.Popen(
-            [*RUN_COMMAND, "--quiet", "--input-device", "pulse", "--output-device", "pulse"],
+            [*RUN_COMMAND, "--quiet", "--voice", voice, *DEVICE_FLAGS],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -527,11 +530,12 @@ def run_bench(
     hold_s: int,
     idle_s: float,
     only: Sequence[str] = PARTS,
+    voice: str = "piper",
 ) -> dict[str, Any]:
     import tempfile
 
     settings = Settings(
-        engine="pocketsphinx", voice="en-us", input_device="pulse", output_device="pulse"
+        engine="pocketsphinx", voice=voice, input_device="pulse", output_device="pulse"
     )
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="backcoach-bench-") as home, PulseAudio() as pulse:
@@ -540,7 +544,7 @@ def run_bench(
         os.environ["BACKCOACH_HOME"] = home
         try:
             if "startup" in only:
-                results.update(bench_startup(pulse, Path(home)))
+                results.update(bench_startup(pulse, Path(home), voice=voice))
             if "idle" in only:
                 results.update(bench_idle(pulse, settings, idle_s))
             if "reply" in only and replies:
@@ -604,7 +608,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     results = run_bench(
-        args.replies, args.barge_ins, int(args.hold_minutes * 60), args.idle_s, only
+        args.replies, args.barge_ins, int(args.hold_minutes * 60), args.idle_s, only, args.voice
     )
     if args.json:
         print(json.dumps(results, indent=2))
@@ -618,6 +622,9 @@ def register(subparsers: Subparsers, summary: str) -> None:
         name="loop", help=summary, description=summary[0].upper() + summary[1:] + "."
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--voice", default="piper", help="the coach's voice (default piper; en-us: espeak-ng)"
+    )
     parser.add_argument("--replies", type=int, default=30, help="answers to time (default 30)")
     parser.add_argument("--barge-ins", type=int, default=10, help="'stop's to time (default 10)")
     parser.add_argument(
