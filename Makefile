@@ -34,7 +34,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 fixtures: venv
-	$(BIN)/python -m assistant.asr.fixtures
+	$(BIN)/python -m assistant.bench.fixtures
 
 system: $(STAMP_SYS)
 venv: $(STAMP_VENV)

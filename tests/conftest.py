@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.audio.pulse import PulseAudio, PulseError, pulse_available
+from assistant.bench.pulse import PulseAudio, PulseError, pulse_available
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from assistant.asr.base import Recognizer, create_recognizer, decode_clip
-from assistant.asr.fixtures import read_manifest
 from assistant.asr.sphinx import SphinxRecognizer
 from assistant.audioio import read_audio
+from assistant.bench.fixtures import read_manifest
 from assistant.dialog.engine import BETTER_MIN_CONFIDENCE, WORSE_CONFIRM_BELOW
 from assistant.events import Heard, NotUnderstood
 from assistant.paths import fixtures_dir

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.audio.pulse import PulseAudio, Recording
 from assistant.audioio import read_audio
+from assistant.bench.pulse import PulseAudio, Recording
 from assistant.paths import fixtures_dir
 
 pytestmark = pytest.mark.audio

@@ -10,7 +10,8 @@ import numpy as np
 import soundfile as sf
 
 from assistant.asr import phrases
-from assistant.asr.fixtures import (
+from assistant.audioio import read_audio
+from assistant.bench.fixtures import (
     ANSWER_VOICES,
     CORE_ANSWERS,
     _framed,
@@ -18,7 +19,6 @@ from assistant.asr.fixtures import (
     slug,
     synthesize,
 )
-from assistant.audioio import read_audio
 from assistant.paths import fixtures_dir
 
 ROWS = read_manifest()

@@ -12,7 +12,7 @@ import soxr
 
 from assistant.asr.base import decode_clip
 from assistant.asr.sphinx import SphinxRecognizer
-from assistant.audio.pulse import PulseAudio
+from assistant.bench.pulse import PulseAudio
 from assistant.clock import MonotonicClock
 from assistant.errors import SpeechOutputError
 from assistant.events import Heard

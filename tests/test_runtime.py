@@ -222,9 +222,9 @@ def test_captions_print_what_is_said_and_quiet_hides_them(
 def test_the_barge_in_spotter_cuts_the_coach_off_soon_after_stop() -> None:
     """The real spotter as the barge-in recognizer: "stop" said while the question
     is being spoken cuts it off soon after the word ends (on the virtual clock)."""
-    from assistant.asr.fixtures import read_manifest
     from assistant.asr.spotter import BargeInSpotter
     from assistant.audioio import read_audio
+    from assistant.bench.fixtures import read_manifest
     from assistant.paths import fixtures_dir
 
     stop = read_audio(fixtures_dir() / "answers/stop_en-us.wav")

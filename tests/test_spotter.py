@@ -11,10 +11,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from assistant.asr.fixtures import ManifestRow, read_manifest
 from assistant.asr.spotter import BargeInSpotter
 from assistant.audio.source import dither
 from assistant.audioio import read_audio
+from assistant.bench.fixtures import ManifestRow, read_manifest
 from assistant.events import Heard, NotUnderstood
 from assistant.paths import fixtures_dir
 from assistant.runtime import BARGE_IN_INTENTS

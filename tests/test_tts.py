@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.audio.pulse import PulseAudio
+from assistant.bench.pulse import PulseAudio
 from assistant.clock import MonotonicClock, VirtualClock
 from assistant.errors import SpeechOutputError
 from assistant.tts import Pyttsx3Synth, RecordingSpeaker, SoundDevicePlayer, VoiceSpeaker

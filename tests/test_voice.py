@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.audio.pulse import PulseAudio, Recording
 from assistant.audioio import read_audio
+from assistant.bench.pulse import PulseAudio, Recording
 from assistant.dialog import speech
 from assistant.journal import open_journal
 from assistant.paths import fixtures_dir

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ..audioio import dither, read_audio
 from ..clock import Clock
 from ..errors import AssistantError, AudioDeviceError
 from .devices import describe_device, quiet_stderr, resolve_device, sd
@@ -68,12 +69,6 @@ class AudioSource(Protocol):
         ...
 
 
-def dither(count: int, level: float = 8.0, seed: int | None = None) -> npt.NDArray[np.int16]:
-    """Faint noise instead of digital silence (which PocketSphinx misdecodes)."""
-    rng = np.random.default_rng(seed)
-    return rng.normal(0.0, level, count).astype(np.int16)
-
-
 #: Runs of this many exact zeros are a dropout, not a quiet room.
 DROPOUT_SAMPLES = 32
 
@@ -118,7 +113,7 @@ class MicrophoneSource:
         self._last_frame_ms = 0
         self._lost: str | None = None
         self.latency_ms = 0
-        self._dither = dither(SAMPLE_RATE, level=8.0, seed=3)
+        self._dither = dither(SAMPLE_RATE, seed=3).astype(np.int16)
         #: callbacks that reported a problem (input overflow: samples were lost)
         self.overflows = 0
 
@@ -272,15 +267,13 @@ class WavFileSource:
             _sleep_until(self._clock, due)
         chunk = self._samples[self._position : self._position + self._block]
         if len(chunk) < self._block:
-            chunk = np.concatenate([chunk, dither(self._block - len(chunk))])
+            chunk = np.concatenate([chunk, dither(self._block - len(chunk)).astype(np.int16)])
         self._position += self._block
         return Frame(chunk, timestamp)
 
 
 def load_wav_16k(path: Path) -> npt.NDArray[np.int16]:
     """Any audio file as 16 kHz mono int16; ``AudioDeviceError`` naming it if unreadable."""
-    from ..audioio import read_audio
-
     try:
         return read_audio(path)
     except AssistantError as exc:

@@ -23,11 +23,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ..asr.base import Recognizer, Result, create_recognizer
-from ..asr.fixtures import dither, read_manifest
-from ..audioio import read_audio
+from ..audioio import FIXTURE_DITHER_RMS, dither, read_audio
 from ..errors import AssistantError
 from ..events import Heard
 from ..paths import fixtures_dir, package_root
+from .fixtures import read_manifest
 
 __all__ = ["register", "CONDITIONS", "real_speaker_clips", "mix"]
 
@@ -225,7 +225,7 @@ def paced_latency(recognizer: Recognizer, clip: Clip, audio: npt.NDArray[np.int1
     assert clip.speech_end_ms is not None
     # A quiet room goes on after the clip (a second of the fixtures' own dither), as
     # a microphone's would: a reverberant clip ends before its tail has died away.
-    room = np.round(dither(16000, "paced-latency")).astype(np.int16)
+    room = np.round(dither(16000, "paced-latency", FIXTURE_DITHER_RMS)).astype(np.int16)
     audio = np.concatenate([audio, room])
     recognizer.reset()
     recognizer.set_context(clip.context)
@@ -256,7 +256,7 @@ def _items(clips: list[Clip], condition: str) -> Iterator[tuple[Clip, npt.NDArra
 _RSS_PROBE = """
 import resource, sys
 from assistant.asr.base import create_recognizer, decode_clip
-from assistant.asr.fixtures import read_manifest
+from assistant.bench.fixtures import read_manifest
 from assistant.audioio import read_audio
 from assistant.events import CONTEXTS
 from assistant.paths import fixtures_dir
@@ -330,7 +330,7 @@ def run_bench(
     own_rss = recognizer_peak_rss_mb(engine, vosk_model) if measure_rss else None
     progress(f"peak RSS: bench process {rss} MB, recognizer alone {own_rss} MB")
     if baselines:
-        from ..asr.baselines import LanguageModelKeywords, PlainGrammar
+        from .baselines import LanguageModelKeywords, PlainGrammar
 
         for baseline in (PlainGrammar(), LanguageModelKeywords()):
             for name, chosen in sets:

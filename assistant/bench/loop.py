@@ -31,10 +31,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from rich.console import Console
 
-from ..audio.pulse import PulseAudio
 from ..audio.source import Frame
-from ..commands._common import Subparsers, console, err_console
 from ..config import Settings
 from ..events import (
     Action,
@@ -48,8 +47,13 @@ from ..events import (
     StartTimer,
     TimerFired,
 )
+from .pulse import PulseAudio
 
 __all__ = ["register", "run_bench", "TARGETS"]
+
+# Its own consoles: a bench is tooling and does not import the CLI layer.
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 #: name → (limit, unit); a figure passes when it is at or under its limit.
 TARGETS: dict[str, tuple[float, str]] = {
@@ -594,7 +598,7 @@ def _print(results: dict[str, Any]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..audio.pulse import pulse_available
+    from .pulse import pulse_available
 
     problem = pulse_available()
     if problem:
@@ -617,7 +621,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Subparsers, summary: str) -> None:
+def register(subparsers: Any, summary: str) -> None:
     parser = subparsers.add_parser(
         name="loop", help=summary, description=summary[0].upper() + summary[1:] + "."
     )

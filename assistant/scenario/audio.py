@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ..audioio import FIXTURE_DITHER_RMS, dither
 from ..paths import fixtures_dir
 
 __all__ = ["Reply", "ReplyAudio", "SAMPLE_RATE", "REACTION_MS", "TAIL_MS", "room"]
@@ -51,10 +52,8 @@ class Reply:
 
 
 def room(count: int, key: str) -> Floats:
-    """Low-level dither (the fixture generator's): a quiet room, never digital zeros."""
-    from ..asr.fixtures import dither
-
-    return dither(count, key).astype(np.float32)
+    """Low-level dither (the fixtures' level): a quiet room, never digital zeros."""
+    return dither(count, key, FIXTURE_DITHER_RMS)
 
 
 def _int16(samples: Floats) -> Samples:
@@ -77,7 +76,7 @@ class ReplyAudio:
         """espeak-ng speech, trimmed and levelled (the fixture generator's synthesis)."""
         key = (text, voice, rate_wpm)
         if key not in self._speech:
-            from ..asr.fixtures import Voice, synthesize
+            from .voices import Voice, synthesize
 
             with tempfile.TemporaryDirectory(prefix="backcoach-say-") as workdir:
                 speech = synthesize(text, Voice(voice, rate_wpm), Path(workdir))

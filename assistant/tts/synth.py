@@ -13,7 +13,6 @@ import contextlib
 import ctypes
 import hashlib
 import threading
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..audioio import AudioFileError, read_audio_native, write_audio
 from ..errors import SpeechOutputError
 
 __all__ = ["Audio", "Pyttsx3Synth", "read_wav_int16", "write_wav_int16"]
@@ -45,20 +45,11 @@ class Audio:
 
 
 def read_wav_int16(path: Path) -> Audio:
-    with wave.open(str(path), "rb") as f:
-        frames = f.readframes(f.getnframes())
-        data = np.frombuffer(frames, dtype="<i2").astype(np.int16)
-        if f.getnchannels() > 1:
-            data = data.reshape(-1, f.getnchannels()).mean(axis=1).astype(np.int16)
-        return Audio(data, f.getframerate())
+    return Audio(*read_audio_native(path))
 
 
 def write_wav_int16(path: Path, audio: Audio) -> None:
-    with wave.open(str(path), "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(audio.sample_rate)
-        f.writeframes(audio.samples.astype("<i2").tobytes())
+    write_audio(path, audio.samples, audio.sample_rate)
 
 
 def _trim(audio: Audio) -> Audio:
@@ -214,14 +205,14 @@ class Pyttsx3Synth:
             if disk is not None and disk.exists():
                 try:
                     audio = read_wav_int16(disk)
-                except (OSError, wave.Error, EOFError):
+                except AudioFileError:
                     audio = None
             if audio is None:
                 self.misses += 1
                 audio = self._synthesize_uncached(text)
                 if disk is not None:
-                    with contextlib.suppress(OSError):
-                        disk.parent.mkdir(parents=True, exist_ok=True)
+                    # A cache that cannot be written only costs the next run a synthesis.
+                    with contextlib.suppress(OSError, AudioFileError):
                         write_wav_int16(disk, audio)
             else:
                 self.hits += 1

@@ -1,4 +1,4 @@
-"""Generate the committed audio fixtures (``python -m assistant.asr.fixtures``).
+"""Generate the committed audio fixtures (``make fixtures``).
 
 Every fixture sample phrase (``say:`` in ``data/phrases.yaml``) is spoken by
 espeak-ng in each of ``VOICES`` (accents, sexes, rates), converted to 16 kHz
@@ -17,19 +17,18 @@ import argparse
 import csv
 import re
 import shutil
-import subprocess
 import tempfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from ..audioio import SAMPLE_RATE, read_audio, write_audio
+from ..asr import phrases
+from ..asr.matcher import NUMBER_WORDS
+from ..audioio import FIXTURE_DITHER_RMS, SAMPLE_RATE, dither, keyed_rng, write_audio
 from ..paths import fixtures_dir
-from . import phrases
-from .matcher import NUMBER_WORDS
+from ..scenario.voices import Voice, synthesize
 
 __all__ = [
     "Voice",
@@ -42,20 +41,8 @@ __all__ = [
     "synthesize",
     "generate",
     "slug",
-    "dither",
     "main",
 ]
-
-
-@dataclass(frozen=True)
-class Voice:
-    name: str  # espeak-ng voice (with variant)
-    rate_wpm: int
-    label: str = ""  # file-name id; defaults to the voice name
-
-    @property
-    def id(self) -> str:
-        return self.label or self.name.replace("+", "-")
 
 
 #: Accents (US, New York, RP, Lancaster, Scotland, plain British), Klatt variants
@@ -104,8 +91,6 @@ CORE_ANSWERS: tuple[tuple[str, str], ...] = (
 MANIFEST = "manifest.csv"
 LEAD_S = 0.25
 TAIL_S = 0.3
-DITHER_RMS = 6.0  # int16 units, about -75 dBFS
-SPEECH_RMS_DBFS = -20.0
 
 
 @dataclass(frozen=True)
@@ -125,38 +110,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower().replace("'", "")).strip("-")
 
 
-def _rng(key: str) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(key.encode("utf-8")))
-
-
-def dither(n: int, key: str, rms: float = DITHER_RMS) -> npt.NDArray[np.float32]:
-    return (_rng("dither:" + key).normal(0.0, rms, n)).astype(np.float32)
-
-
-def synthesize(text: str, voice: Voice, workdir: Path) -> npt.NDArray[np.float32]:
-    """espeak-ng speech, 16 kHz mono float (int16 scale), trimmed to the speech."""
-    out = workdir / "tts.wav"
-    subprocess.run(
-        ["espeak-ng", "-v", voice.name, "-s", str(voice.rate_wpm), "-w", str(out), text],
-        check=True,
-        capture_output=True,
-    )
-    samples = read_audio(out).astype(np.float32)
-    loud = np.nonzero(np.abs(samples) > 150)[0]
-    if loud.size == 0:
-        raise RuntimeError(f"espeak-ng produced no audio for {text!r} ({voice.name})")
-    speech = samples[loud[0] : loud[-1] + 1]
-    rms = float(np.sqrt(np.mean(speech**2))) or 1.0
-    target = 32768.0 * 10 ** (SPEECH_RMS_DBFS / 20)
-    gain = target / rms * 10 ** (_rng("gain:" + voice.id).uniform(-4, 2) / 20)
-    return speech * gain
-
-
 def _framed(speech: npt.NDArray[np.float32], key: str) -> tuple[npt.NDArray[np.int16], int, int]:
     lead = int(LEAD_S * SAMPLE_RATE)
     tail = int(TAIL_S * SAMPLE_RATE)
     clip = np.concatenate([np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)])
-    clip = clip + dither(clip.size, key)
+    clip = clip + dither(clip.size, key, FIXTURE_DITHER_RMS)
     start_ms = lead * 1000 // SAMPLE_RATE
     end_ms = (lead + speech.size) * 1000 // SAMPLE_RATE
     return np.clip(np.round(clip), -32768, 32767).astype(np.int16), start_ms, end_ms
@@ -182,7 +140,7 @@ def _bandpass(x: npt.NDArray[np.float64], low_hz: float, high_hz: float) -> npt.
 
 
 def _noise_clip(kind: str, index: int) -> npt.NDArray[np.float32]:
-    rng = _rng(f"noise:{kind}:{index}")
+    rng = keyed_rng(f"noise:{kind}:{index}")
     n = int(rng.uniform(1.2, 2.0) * SAMPLE_RATE)
     t = np.arange(n) / SAMPLE_RATE
     level = 32768.0 * 10 ** (rng.uniform(-38, -24) / 20)

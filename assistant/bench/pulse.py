@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import wave
 from pathlib import Path
 from types import TracebackType
 
@@ -343,11 +342,3 @@ def _end(process: subprocess.Popen[bytes]) -> None:
         if stream is not None:
             with contextlib.suppress(OSError):
                 stream.close()
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int = RATE) -> None:
-    with wave.open(str(path), "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(rate)
-        f.writeframes(np.asarray(samples, dtype="<i2").tobytes())

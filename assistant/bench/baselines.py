@@ -12,10 +12,10 @@ import numpy as np
 import numpy.typing as npt
 import pocketsphinx
 
+from ..asr.base import Result
+from ..asr.matcher import match_intent
+from ..asr.sphinx import jsgf_grammar, restart_noise_estimate
 from ..events import CONTEXTS, NotUnderstood
-from .base import Result
-from .matcher import match_intent
-from .sphinx import jsgf_grammar, restart_noise_estimate
 
 __all__ = ["PlainGrammar", "LanguageModelKeywords"]
 
