@@ -468,20 +468,18 @@ def build_voice_runtime(
     from .asr.base import create_recognizer
     from .audio.devices import resolve_device
     from .audio.source import MicrophoneSource
-    from .dialog import speech
     from .paths import cache_dir
     from .tts.player import SoundDevicePlayer
-    from .tts.prerender import Prerenderer, fixed_lines
-    from .tts.speaker import PROMPTS_TO_CACHE, VoiceSpeaker
+    from .tts.speaker import VoiceSpeaker
     from .tts.voices import open_synth
+    from .ui.ahead import render_ahead
 
     clock = clock or MonotonicClock()
     resolve_device(settings.input_device, "input")
     resolve_device(settings.output_device, "output")
     player = SoundDevicePlayer(clock, settings.output_device)
     player.open()  # first: a stream takes a moment to start running
-    notice = (lambda message: caption("system", message)) if caption else None
-    synth = open_synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir(), notice)
+    synth = open_synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir(), caption)
     speaker = VoiceSpeaker(synth, player)
     try:
         recognizer: Any
@@ -498,9 +496,6 @@ def build_voice_runtime(
             engine = Engine(
                 load_routines(), clock, routine_id=routine_id, recognizer=recognizer.name
             )
-        ahead = Prerenderer(
-            synth, _routines_or_none(), busy=lambda: speaker.rendering, lines=fixed_lines()
-        )
     except BaseException:
         speaker.close()
         raise
@@ -512,21 +507,9 @@ def build_voice_runtime(
         clock=clock,
         journal=journal,
         caption=caption,
-        warm=[*PROMPTS_TO_CACHE, speech.SYMPTOM_QUESTION],
-        warm_cache=ahead.add_one,  # rendered in the background, never in the loop
-        observer=ahead.chain(observer),
+        observer=render_ahead(synth, speaker).chain(observer),  # lines it may say, rendered ahead
         barge_in_factory=_barge_in_factory(recognizer.name),
     )
-
-
-def _routines_or_none() -> Any:
-    from .dialog.routine import load_routines
-    from .errors import AssistantError
-
-    try:
-        return load_routines()
-    except AssistantError:
-        return None
 
 
 class _Loading:
@@ -593,15 +576,12 @@ def _run_voice(settings: Settings, quiet: bool) -> int:
     from .journal import open_session_journal
     from .ui.screen import session_view
 
-    view = session_view(quiet, _printer(quiet))  # the floor-readable screen, or captions
-    caption = view.caption
+    caption, observe, close_view = session_view(quiet, _printer(quiet))  # screen, or captions
+    runtime = build_voice_runtime(settings, caption, observer=observe)
     try:
-        runtime = build_voice_runtime(settings, caption, observer=view.observe)
         journal = open_session_journal(lambda message: caption("system", message))
     except BaseException:
-        view.close()
-        if "runtime" in locals():
-            runtime.speaker.close()
+        runtime.speaker.close()
         raise
     runtime.journal = journal
     try:
@@ -609,7 +589,7 @@ def _run_voice(settings: Settings, quiet: bool) -> int:
             outcome = runtime.run(stop)
     finally:
         runtime.speaker.close()
-        view.close()
+        close_view()
         if journal is not None:
             journal.close(interrupted=runtime.interrupted)
     if runtime.interrupted:

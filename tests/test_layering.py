@@ -119,6 +119,7 @@ LAYERS: dict[str, int] = {
     "assistant.errors": 0,
     "assistant.paths": 0,
     "assistant.vocab": 0,
+    "assistant.sources": 0,  # the articles' titles
     "assistant.dialog": 1,
     "assistant.diagram": 2,
     "assistant.audioio": 2,
@@ -132,6 +133,7 @@ LAYERS: dict[str, int] = {
     "assistant.runtime": 4,
     "assistant.textsession": 4,
     "assistant.scenario": 4,
+    "assistant.ui": 4,  # the session screen, the lines rendered ahead
     "assistant.cli": 5,
     "assistant.__main__": 5,
     "assistant.commands": 5,

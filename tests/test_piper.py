@@ -41,21 +41,27 @@ def joe(tmp_path_factory: pytest.TempPathFactory) -> PiperSynth:
 @pytest.mark.parametrize(
     ("text", "context", "intent"),
     [
-        ("a bit better", "symptom", "better"),
-        ("worse", "symptom", "worse"),
-        ("about the same", "symptom", "same"),
-        ("no", "yes-no", "no"),
+        ("A bit better.", "symptom", "better"),
+        ("Much worse.", "symptom", "worse"),
+        ("About the same.", "symptom", "same"),
+        ("No, I haven't.", "yes-no", "no"),
+        ("My left side.", "side", "left"),
+        ("Pause.", "command", "pause"),
     ],
 )
 def test_piper_speech_is_understood_by_the_recognizer(
     joe: PiperSynth, text: str, context: str, intent: str
 ) -> None:
-    audio = joe.synthesize(text)
-    assert audio.sample_rate == 22050
-    assert 0.3 < audio.duration_ms / 1000 < 3
-    result = decode_clip(SphinxRecognizer(), to_16k(audio), context)
-    assert isinstance(result, Heard), result
-    assert result.intent == intent
+    """Piper samples its voice afresh each time (VITS noise), so each phrase is rendered
+    three times: at least two must be understood, and none taken for another answer."""
+    heard = []
+    for _ in range(3):
+        audio = joe._render(text)  # a fresh rendering, not the cached one
+        assert audio.sample_rate == 22050
+        assert 0.3 < audio.duration_ms / 1000 < 3
+        heard.append(decode_clip(SphinxRecognizer(), to_16k(audio), context))
+    intents = [h.intent for h in heard if isinstance(h, Heard)]
+    assert intents.count(intent) >= 2 and set(intents) == {intent}, heard
 
 
 def test_a_line_rendered_once_is_free_the_second_time_even_in_a_new_session(
@@ -106,7 +112,7 @@ def test_without_piper_the_coach_speaks_espeak_and_says_so_once(
 ) -> None:
     monkeypatch.setitem(sys.modules, "piper", None)  # as if piper-tts were not installed
     notices: list[str] = []
-    synth = open_synth("piper", 150, 1.0, tmp_path, notices.append)
+    synth = open_synth("piper", 150, 1.0, tmp_path, lambda who, text: notices.append(text))
     assert isinstance(synth, Pyttsx3Synth) and synth.voice == "en-us"
     assert len(notices) == 1 and "espeak-ng" in notices[0] and "piper-tts" in notices[0]
     assert synth.synthesize("ready").duration_ms > 200
@@ -141,13 +147,14 @@ def test_a_long_new_line_starts_playing_after_its_first_sentence(
         # the whole line could have been rendered
         assert first_audio_ms < 0.7 * whole_render_ms, (first_audio_ms, whole_render_ms)
         played_s = finished[0].timestamp_ms - speaker.started_ms[1]
-        assert abs(played_s - whole.duration_ms) < 300, (played_s, whole.duration_ms)
+        # all of it is played; on a busy machine a sentence may come a little late
+        assert whole.duration_ms - 100 < played_s < whole.duration_ms + 1500, played_s
         time.sleep(0.3)
         heard = recording.samples()
         loud = np.abs(heard.astype(np.int32)) > 1000
         assert loud.any()
         span_s = (np.flatnonzero(loud)[-1] - np.flatnonzero(loud)[0]) / 16000
-        assert abs(span_s - whole.duration_ms / 1000) < 0.5, span_s
+        assert whole.duration_ms / 1000 - 0.5 < span_s < whole.duration_ms / 1000 + 1.5, span_s
     finally:
         speaker.close()
         recording.stop()

@@ -34,7 +34,6 @@ KNOWN_OFFENDERS: dict[str, int] = {
     "assistant/journal/store.py": 724,
     "assistant/journal/store.py:Journal.sessions": 78,
     "assistant/runtime.py": 599,
-    "assistant/runtime.py:build_voice_runtime": 62,
     "assistant/scenario/runner.py": 498,
 }
 

@@ -1,10 +1,9 @@
 """``backcoach bench loop``: the voice loop through real audio devices.
 
-A private PulseAudio gives a virtual microphone and speaker; sounddevice,
-PocketSphinx, espeak-ng and the runtime loop are the real ones.  Recorded
-answers are played into the microphone.  Times are the runtime's clock, with
-PortAudio's estimates of when a sample left the microphone (ADC) and reached the
-speaker (DAC).
+A private PulseAudio gives a virtual microphone and speaker; sounddevice, PocketSphinx,
+the voice (``--voice``: Piper or espeak-ng) and the runtime loop are the real ones.
+Recorded answers are played into the microphone.  Times are the runtime's clock, with
+PortAudio's estimates of when a sample left the microphone (ADC) and reached the speaker.
 
 * reply: end of the user's speech → first audio of the coach's reply;
 * barge-in: end of the word "stop" → playback stopped;
@@ -78,8 +77,7 @@ ANSWERS = (
     "answers/same_en-gb.wav",
 )
 QUESTION = "Is the leg pain better, worse or the same?"
-RUN_COMMAND = (sys.executable, "-m", "assistant", "run")
-DEVICE_FLAGS = ("--input-device", "pulse", "--output-device", "pulse")
+RUN_COMMAND = (sys.executable, "-m", "assistant", "run", "--quiet", "--input-device=pulse")
 LOUD = 300  # int16 RMS of a 20 ms frame that counts as speech (noise floor is ~10)
 
 
@@ -466,9 +464,7 @@ def bench_idle(pulse: PulseAudio, settings: Settings, seconds: float) -> dict[st
     return {"idle_cpu_percent": round(100 * cpu / wall, 1)}
 
 
-def bench_startup(
-    pulse: PulseAudio, home: Path, runs: int = 3, voice: str = "piper"
-) -> dict[str, Any]:
+def bench_startup(pulse: PulseAudio, home: Path, voice: str, runs: int = 3) -> dict[str, Any]:
     """``backcoach run`` from launch to its first sound on the speaker; its peak RSS."""
     firsts, peaks = [], []
     for _ in range(runs):
@@ -477,7 +473,7 @@ def bench_startup(
         env = pulse.client_env() | {"BACKCOACH_HOME": str(home)}
         launched = time.monotonic()
         process = subprocess.Popen(
-            [*RUN_COMMAND, "--quiet", "--voice", voice, *DEVICE_FLAGS],
+            [*RUN_COMMAND, "--output-device=pulse", f"--voice={voice}"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -538,9 +534,8 @@ def run_bench(
 ) -> dict[str, Any]:
     import tempfile
 
-    settings = Settings(
-        engine="pocketsphinx", voice=voice, input_device="pulse", output_device="pulse"
-    )
+    devices = {"input_device": "pulse", "output_device": "pulse"}
+    settings = Settings(engine="pocketsphinx", voice=voice, **devices)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="backcoach-bench-") as home, PulseAudio() as pulse:
         saved = {key: os.environ.get(key) for key in [*pulse.env, "BACKCOACH_HOME"]}
@@ -548,7 +543,7 @@ def run_bench(
         os.environ["BACKCOACH_HOME"] = home
         try:
             if "startup" in only:
-                results.update(bench_startup(pulse, Path(home), voice=voice))
+                results.update(bench_startup(pulse, Path(home), voice))
             if "idle" in only:
                 results.update(bench_idle(pulse, settings, idle_s))
             if "reply" in only and replies:
@@ -626,9 +621,7 @@ def register(subparsers: Any, summary: str) -> None:
         name="loop", help=summary, description=summary[0].upper() + summary[1:] + "."
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument(
-        "--voice", default="piper", help="the coach's voice (default piper; en-us: espeak-ng)"
-    )
+    parser.add_argument("--voice", default="piper", help="coach's voice (en-us: espeak-ng)")
     parser.add_argument("--replies", type=int, default=30, help="answers to time (default 30)")
     parser.add_argument("--barge-ins", type=int, default=10, help="'stop's to time (default 10)")
     parser.add_argument(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audioio import AudioFileError, read_audio_native, write_audio
 from .synth import Audio
 
 __all__ = ["LineCache", "voice_folder_name"]
@@ -58,14 +59,12 @@ class LineCache:
         if path is None or not path.exists():
             return None
         try:
-            import soundfile
-
-            samples, rate = soundfile.read(str(path), dtype="int16")
-        except Exception:  # a damaged or half-written file: render the line again
+            samples, rate = read_audio_native(path)
+        except AudioFileError:  # a damaged or half-written file: render the line again
             return None
         with contextlib.suppress(OSError):
             os.utime(path)  # recently used: kept when the folder is trimmed
-        audio = Audio(np.ascontiguousarray(samples, dtype=np.int16), int(rate))
+        audio = Audio(np.ascontiguousarray(samples, dtype=np.int16), rate)
         with self._lock:
             self._memory[key] = audio
         return audio
@@ -85,14 +84,13 @@ class LineCache:
         path = self._path(key)
         if path is None:
             return
-        try:
-            import soundfile
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            soundfile.write(str(tmp), audio.samples, audio.sample_rate, format="FLAC")
+        tmp = path.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}.flac")
+        try:  # written whole, then renamed: a reader never sees half a file
+            write_audio(tmp, audio.samples, audio.sample_rate)
             os.replace(tmp, path)
-        except Exception:  # a full or read-only disk only costs speed
+        except (AudioFileError, OSError):  # a full or read-only disk only costs speed
+            with contextlib.suppress(OSError):
+                tmp.unlink()
             return
         if not self._trimmed:
             self._trimmed = True

@@ -121,19 +121,21 @@ def open_synth(
     rate_wpm: int,
     volume: float,
     cache_dir: Path | None,
-    notice: Callable[[str], None] | None = None,
+    caption: Callable[[str, str], None] | None = None,
 ) -> Synth:
-    """The synthesiser for ``voice``; espeak-ng (with a ``notice``) when Piper is missing."""
+    """The synthesiser for ``voice``; espeak-ng, said in a ``caption("system", ...)``,
+    when Piper is missing."""
     if not is_piper(voice):
         return Pyttsx3Synth(voice, rate_wpm, volume, cache_dir)
     missing = piper_available()
     if missing is None and voice == DEFAULT_VOICE and _bundled() is None:
         missing = f"the Piper voice {BUNDLED_PIPER_VOICE} is not installed"
     if missing is not None:
-        if notice is not None:
-            notice(
+        if caption is not None:
+            caption(
+                "system",
                 f"{missing}; speaking with espeak-ng ({ESPEAK_FALLBACK}) instead. "
-                f"'make run' installs it, or set voice = \"{ESPEAK_FALLBACK}\"."
+                f"'make run' installs it, or set voice = \"{ESPEAK_FALLBACK}\".",
             )
         return Pyttsx3Synth(ESPEAK_FALLBACK, rate_wpm, volume, cache_dir)
     from .piper import PiperSynth

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.align import Align
 from rich.console import Console, Group, RenderableType
@@ -28,7 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..events import Heard, Listen, LogEntry, NotUnderstood
-from ..tts.prerender import engine_wording
+from .ahead import engine_wording
 
 if TYPE_CHECKING:
     from ..dialog.routine import Exercise, Routine
@@ -193,8 +193,15 @@ class SessionScreen:
             refresh_per_second=4,
             get_renderable=self._renderable,
         )
-        self._live.start()
+        self._started = False
         self._closed = False
+
+    def _start(self) -> None:
+        """Take over the terminal at the session's first action (not before: a device
+        error before the session starts is one plain line)."""
+        if not self._started and not self._closed:
+            self._started = True
+            self._live.start()
 
     def _renderable(self) -> RenderableType:
         with self._lock:
@@ -208,6 +215,7 @@ class SessionScreen:
                 self.state.on_say(text)
 
     def observe(self, kind: str, item: object, now_ms: int) -> None:
+        self._start()
         with self._lock:
             if isinstance(item, LogEntry):
                 self.state.on_log(item)
@@ -219,11 +227,11 @@ class SessionScreen:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._live.stop()
+            if self._started:
+                self._live.stop()
 
 
-@dataclass
-class SessionView:
+class SessionView(NamedTuple):
     """What the runtime is given: a caption function, an observer, and a close."""
 
     caption: Caption

@@ -22,7 +22,7 @@ from ..events import Listen, LogEntry
 
 if TYPE_CHECKING:
     from ..dialog.routine import Exercise, Routine
-    from .voices import Synth
+    from ..tts.voices import Synth
 
 __all__ = ["Prerenderer", "engine_wording", "exercise_lines", "fixed_lines", "next_exercises"]
 
@@ -73,7 +73,7 @@ def exercise_lines(exercise: Exercise, side: str | None = None) -> list[str]:
 
 def fixed_lines() -> list[str]:
     """Every fixed sentence the engine may say (its constants), the counts first."""
-    from .speaker import PROMPTS_TO_CACHE
+    from ..tts.speaker import PROMPTS_TO_CACHE
 
     module = engine_wording()
     lines = list(PROMPTS_TO_CACHE)
@@ -205,3 +205,16 @@ class Prerenderer:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+
+def render_ahead(synth: Synth, speaker: Any) -> Prerenderer:
+    """A ``Prerenderer`` for a voice session: every fixed line, then the routine's
+    next lines as the session goes; it waits while ``speaker`` renders a line."""
+    from ..dialog.routine import load_routines
+    from ..errors import AssistantError
+
+    try:
+        routines = load_routines()
+    except AssistantError:  # the engine reports a broken routine file itself
+        routines = {}
+    return Prerenderer(synth, routines, busy=lambda: bool(speaker.rendering), lines=fixed_lines())

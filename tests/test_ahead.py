@@ -8,7 +8,7 @@ from pathlib import Path
 from assistant.dialog.routine import load_routines
 from assistant.events import Listen, LogEntry
 from assistant.tts import Pyttsx3Synth
-from assistant.tts.prerender import Prerenderer, exercise_lines, fixed_lines, next_exercises
+from assistant.ui.ahead import Prerenderer, exercise_lines, fixed_lines, next_exercises
 
 
 def _wait(condition: object, timeout_s: float = 20) -> bool:
