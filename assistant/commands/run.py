@@ -55,6 +55,7 @@ def _run(args: argparse.Namespace) -> int:
         text = importlib.import_module("assistant.textsession")
         code: int = text.run_text(settings, fast=args.fast)
         return code
+    importlib.import_module("assistant.ui.miccheck").offer(err_console.print)  # once
     try:
         runtime = importlib.import_module("assistant.runtime")
         code = runtime.run_voice(settings, quiet=args.quiet)
