@@ -22,13 +22,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from rich.console import Console
 
-from ..commands._common import console, err_console
 from .pulse import PulseAudio, pulse_available
 
 __all__ = ["coach_lines", "normalise", "register", "run_bench", "word_errors"]
 
 DEFAULT_VOICES = ("piper", "en-us")
+# Its own consoles: a bench is tooling and does not import the CLI layer.
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def coach_lines(limit: int | None = None) -> list[str]:
