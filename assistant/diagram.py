@@ -16,14 +16,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .dialog.routine import ANSWERS, DONE, STOP, Exercise, Routine
+from .dialog.machine import FlowMachine, routine_transitions, target_of
+from .dialog.routine import DONE, STOP, Exercise, Routine
+from .vocab import Answer
 
 __all__ = ["FORMATS", "render", "to_mermaid", "to_svg", "edges", "Edge", "global_rules"]
 
 FORMATS: Final[tuple[str, ...]] = ("mermaid", "svg")
 
 #: Colours of the answers (the same as the progress report's).
-_COLOUR = {"better": "#009E73", "same": "#6E6E6E", "worse": "#D55E00"}
+_COLOUR = {Answer.BETTER: "#009E73", Answer.SAME: "#6E6E6E", Answer.WORSE: "#D55E00"}
 _STOP_FILL, _DONE_FILL, _EX_FILL = "#FBE3D6", "#D9F2E9", "#E8F1FA"
 
 
@@ -64,11 +66,12 @@ class Edge:
     @property
     def colour(self) -> str:
         # Any arrow taken on "worse" (and not on "better") is in the warning colour.
-        if "worse" in self.answers and "better" not in self.answers:
-            return _COLOUR["worse"]
-        if "better" in self.answers and "worse" not in self.answers:
-            return _COLOUR["better"]
-        return _COLOUR["same"]
+        worse, better = Answer.WORSE in self.answers, Answer.BETTER in self.answers
+        if worse and not better:
+            return _COLOUR[Answer.WORSE]
+        if better and not worse:
+            return _COLOUR[Answer.BETTER]
+        return _COLOUR[Answer.SAME]
 
     @property
     def is_self_loop(self) -> bool:
@@ -76,14 +79,20 @@ class Edge:
 
 
 def edges(routine: Routine) -> list[Edge]:
-    """The routine's arrows, answers with the same target merged ("better / same")."""
-    result = []
-    for exercise in routine.exercises:
-        targets: dict[str, list[str]] = {}
-        for answer in ANSWERS:
-            targets.setdefault(exercise.next.target(answer), []).append(answer)
-        result += [Edge(exercise.id, t, tuple(a)) for t, a in targets.items()]
-    return result
+    """The routine's arrows, answers with the same target merged ("better / same").
+
+    Read from the transitions the dialog's state machine is built from, so the
+    drawing cannot disagree with what the engine does (the guards that apply
+    whatever the answers are listed by :func:`global_rules`).
+    """
+    targets: dict[str, dict[str, list[str]]] = {e.id: {} for e in routine.exercises}
+    for rule in routine_transitions(routine):
+        if rule["trigger"] not in tuple(Answer):
+            continue  # "skip": in the rules below the drawing
+        source = FlowMachine.exercise_of(rule["source"])
+        assert source is not None
+        targets[source].setdefault(target_of(rule["dest"]), []).append(rule["trigger"])
+    return [Edge(s, t, tuple(a)) for s, by in targets.items() for t, a in by.items()]
 
 
 def _short_dose(exercise: Exercise) -> str:
@@ -156,7 +165,7 @@ def to_mermaid(routine: Routine) -> str:
     for index, edge in enumerate(all_edges, start=1):
         target = f"{edge.target}_node" if edge.target in (DONE, STOP) else _mid(edge.target)
         lines.append(f'    {_mid(edge.source)} -->|"{edge.label}"| {target}')
-        width = "3px" if edge.answers == ("worse",) else "2px"
+        width = "3px" if edge.answers == (Answer.WORSE,) else "2px"
         link_styles.append(f"    linkStyle {index} stroke:{edge.colour},stroke-width:{width}")
     lines += link_styles
     lines.append('    subgraph always["Whatever the arrows say"]')
@@ -316,7 +325,7 @@ def to_svg(routine: Routine) -> str:
                            "round,pad=0,rounding_size=0.08")  # fmt: skip
                 ax.text(_STOP_X, y, "Stop\n(stopped_worse)", ha="center", va="center",
                         fontsize=8, zorder=4)  # fmt: skip
-                arrow(src, stop, edge.colour, width=2.2 if edge.answers == ("worse",) else 1.6)
+                arrow(src, stop, edge.colour, width=2.2 if edge.answers == (Answer.WORSE,) else 1.6)
                 label((_BOX_W / 2 + _STOP_X - _STOP_W / 2) / 2, y + 0.17, edge.label,
                       edge.colour, ha="center")  # fmt: skip
             elif edge.is_self_loop:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any
+
+from .vocab import COMMAND_INTENTS, CONTEXTS, OUTCOMES, Context, LogKind, Outcome
 
 __all__ = [
     "CONTEXTS",
@@ -18,6 +20,7 @@ __all__ = [
     "OUTCOMES",
     "Context",
     "Outcome",
+    "LogKind",
     "Event",
     "Action",
     "Heard",
@@ -37,38 +40,15 @@ __all__ = [
     "End",
 ]
 
-Context = Literal["symptom", "yes-no", "side", "number", "routine", "command"]
-#: Listening contexts.  The recognizer restricts its grammar to the context the
-#: engine asks for; global commands are accepted in every context.
-CONTEXTS: Final[tuple[str, ...]] = ("symptom", "yes-no", "side", "number", "routine", "command")
-
+# The vocabularies (contexts, outcomes, log kinds, commands) live in
+# ``assistant.vocab``; they are re-exported here because every event user needs them.
 #: Intents the recognizer may return (``Heard.intent``), by context:
-#:   symptom: better | worse | same
-#:   yes-no:  yes | no
-#:   side:    left | right | both
+#:   symptom: better | worse | same          (``vocab.Answer``)
+#:   yes-no:  yes | no                       (``vocab.YesNo``)
+#:   side:    left | right | both            (``vocab.Side``)
 #:   number:  "0" .. "10"
-#:   routine: extension | flexion | stenosis | stretches
-#:   command (global, accepted in every context): the names below.
-COMMAND_INTENTS: Final[tuple[str, ...]] = (
-    "pause",
-    "resume",
-    "repeat",
-    "skip",
-    "stop",
-    "slower",
-    "faster",
-    "help",
-    "ouch",
-)
-
-Outcome = Literal["completed", "stopped_worse", "stopped_by_user", "red_flag", "no_response"]
-OUTCOMES: Final[tuple[str, ...]] = (
-    "completed",
-    "stopped_worse",
-    "stopped_by_user",
-    "red_flag",
-    "no_response",
-)
+#:   routine: a routine id
+#:   command (global, accepted in every context): ``vocab.Command``.
 
 
 # --------------------------------------------------------------------- events
@@ -166,7 +146,7 @@ class Say:
 class Listen:
     """Listen for an answer in ``context`` (``None`` means: stop listening)."""
 
-    context: str | None
+    context: Context | None
 
 
 @dataclass(frozen=True)
@@ -189,15 +169,14 @@ class CancelTimer:
 
 @dataclass(frozen=True)
 class LogEntry:
-    """A record for the session journal.
-
-    ``kind`` is one of: ``session_started`` (routine, engine), ``rating``
-    (phase: before|after, value), ``exercise_started`` (exercise, side),
-    ``exercise_finished`` (exercise, side, reps_done, hold_s_done, answer),
-    ``command`` (intent, exercise), ``session_ended`` (outcome, reason).
+    """A record for the session journal; ``assistant.dialog.log`` builds each kind
+    with its typed fields (``session_started``: routine, start_exercise, engine;
+    ``rating``: phase, value; ``exercise_started``: exercise, side;
+    ``exercise_finished``: exercise, side, reps_done, hold_s_done, answer;
+    ``command``: intent, exercise; ``session_ended``: outcome, reason).
     """
 
-    kind: str
+    kind: LogKind
     timestamp_ms: int
     data: Mapping[str, Any] = field(default_factory=dict)
 
@@ -206,7 +185,7 @@ class LogEntry:
 class End:
     """The session is over with ``outcome``; ``reason`` is a short human sentence."""
 
-    outcome: str
+    outcome: Outcome
     reason: str = ""
 
 

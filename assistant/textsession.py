@@ -23,24 +23,23 @@ from typing import Any, TextIO
 
 from .config import Settings
 from .dialog.engine import Engine
+from .dialog.interpreter import Interpreter, Performer
 from .dialog.routine import Routine, load_routines
 from .errors import JournalError
 from .events import (
     Action,
-    CancelTimer,
     End,
     Event,
     Heard,
     Interrupted,
-    Listen,
     LogEntry,
     NotUnderstood,
     Say,
     SpeechFinished,
-    StartTimer,
     TimerFired,
 )
 from .journal import Recordable, open_session_journal, record_entry
+from .vocab import Context
 
 __all__ = ["run_text", "TextSession", "ScaledClock", "FAST_FACTOR"]
 
@@ -121,7 +120,8 @@ class TextSession:
         self.journal = journal
         self.journal_problems: list[str] = []
         self.end: End | None = None
-        self._timers: dict[str, int] = {}
+        self._interpreter = Interpreter(_Terminal(self))
+        self._timers = self._interpreter.timers
         self._events: deque[Event] = deque()
         self._typed: queue.Queue[object] = queue.Queue()
         self._held: deque[str] = deque()
@@ -144,24 +144,7 @@ class TextSession:
         self.out.flush()
 
     def _apply(self, actions: Iterable[Action]) -> None:
-        for action in actions:
-            if isinstance(action, Say):
-                self._print(f"Coach: {action.text}")
-                self._events.append(SpeechFinished(action.utterance_id, self.clock.now_ms()))
-            elif isinstance(action, StartTimer):
-                self._timers[action.name] = action.deadline_ms
-            elif isinstance(action, CancelTimer):
-                self._timers.pop(action.name, None)
-            elif isinstance(action, LogEntry):
-                self._record(action)
-            elif isinstance(action, End):
-                self.end = action
-            elif (
-                isinstance(action, Listen)
-                and action.context not in (None, "command")
-                and self.interactive
-            ):
-                self._print(f"  (type your answer: {_HINTS.get(action.context, '')})")
+        self._interpreter.apply(actions)
 
     def _record(self, entry: LogEntry) -> None:
         record_entry(self.journal, entry, self.journal_problems, lambda m: self._print(f"({m})"))
@@ -201,7 +184,7 @@ class TextSession:
             self._print("End of input: ending the session.")
             self._send(Interrupted())
             return
-        deadline = min(self._timers.values(), default=None)
+        deadline = self._timers.next_deadline()
         wait = self.clock.seconds_until(deadline) if deadline is not None else 1.0
         try:
             item = self._typed.get(timeout=min(wait, 1.0))
@@ -217,28 +200,49 @@ class TextSession:
 
     def _fire_due_timers(self) -> None:
         now = self.clock.now_ms()
-        for name, deadline in sorted(self._timers.items(), key=lambda item: item[1]):
-            if deadline <= now and name in self._timers:
-                del self._timers[name]
-                self._send(TimerFired(name, deadline))
-                while self._events:
-                    self._send(self._events.popleft())
+        while (due := self._timers.pop_due(now)) is not None:
+            name, deadline = due
+            self._send(TimerFired(name, deadline))
+            while self._events:
+                self._send(self._events.popleft())
 
     def _answer(self, line: str) -> None:
         text = line.strip()
         if not self.interactive:
             self._print(f"You: {text}")
-        context = self.engine.listening_context or "command"
+        context = self.engine.listening_context or Context.COMMAND
         self._send(self.match(text, context))
 
 
 _HINTS: Mapping[str, str] = {
-    "symptom": "better, worse or same",
-    "yes-no": "yes or no",
-    "side": "left or right",
-    "number": "0 to 10, or skip",
-    "routine": "extension, flexion, stenosis or stretches",
+    Context.SYMPTOM: "better, worse or same",
+    Context.YES_NO: "yes or no",
+    Context.SIDE: "left or right",
+    Context.NUMBER: "0 to 10, or skip",
+    Context.ROUTINE: "extension, flexion, stenosis or stretches",
 }
+
+
+class _Terminal(Performer):
+    """The text session's part of the actions: print, and speech ends at once."""
+
+    def __init__(self, session: TextSession) -> None:
+        self._session = session
+
+    def say(self, say: Say) -> None:
+        session = self._session
+        session._print(f"Coach: {say.text}")
+        session._events.append(SpeechFinished(say.utterance_id, session.clock.now_ms()))
+
+    def listen(self, context: Context | None) -> None:
+        if context not in (None, Context.COMMAND) and self._session.interactive:
+            self._session._print(f"  (type your answer: {_HINTS.get(context or '', '')})")
+
+    def record(self, entry: LogEntry) -> None:
+        self._session._record(entry)
+
+    def end(self, end: End) -> None:
+        self._session.end = end
 
 
 def _open_journal(out: TextIO) -> Any:

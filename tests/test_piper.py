@@ -53,15 +53,15 @@ def test_piper_speech_is_understood_by_the_recognizer(
     joe: PiperSynth, text: str, context: str, intent: str
 ) -> None:
     """Piper samples its voice afresh each time (VITS noise), so each phrase is rendered
-    three times: at least two must be understood, and none taken for another answer."""
+    five times: at least three must be understood, and none taken for another answer."""
     heard = []
-    for _ in range(3):
+    for _ in range(5):
         audio = joe._render(text)  # a fresh rendering, not the cached one
         assert audio.sample_rate == 22050
         assert 0.3 < audio.duration_ms / 1000 < 3
         heard.append(decode_clip(SphinxRecognizer(), to_16k(audio), context))
     intents = [h.intent for h in heard if isinstance(h, Heard)]
-    assert intents.count(intent) >= 2 and set(intents) == {intent}, heard
+    assert intents.count(intent) >= 3 and set(intents) == {intent}, (text, heard)
 
 
 def test_a_line_rendered_once_is_free_the_second_time_even_in_a_new_session(

@@ -209,11 +209,11 @@ def test_unplugged_microphone_pauses_and_carries_on() -> None:
 def test_captions_print_what_is_said_and_quiet_hides_them(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from assistant.runtime import _printer
+    from assistant.runtime.captions import printer
 
-    _printer(quiet=False)("coach", "Hold for ten seconds.")
-    _printer(quiet=True)("coach", "Relax.")
-    _printer(quiet=True)("system", "microphone 'usb' stopped working")
+    printer(quiet=False)("coach", "Hold for ten seconds.")
+    printer(quiet=True)("coach", "Relax.")
+    printer(quiet=True)("system", "microphone 'usb' stopped working")
     out, err = capsys.readouterr()
     assert "Coach: Hold for ten seconds." in out and "Relax" not in out
     assert "microphone 'usb' stopped working" in err  # problems are always shown

@@ -16,37 +16,38 @@ import pytest
 from rich.console import Console
 
 from assistant.dialog.routine import load_routines
-from assistant.ui.screen import WHAT_TO_SAY, session_view
+from assistant.ui.screen import WHAT_TO_SAY, session_screen
 
 DRIVER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
     from assistant.events import Heard, Listen, LogEntry
-    from assistant.ui.screen import session_view
+    from assistant.ui.screen import session_screen
 
     go = Path(sys.argv[1])
-    view = session_view(False, lambda who, text: print(who, text))
+    screen = session_screen(False)
     def step(name):
         Path(f"{go}.{name}").touch()
         while not Path(f"{go}.{name}.next").exists():
             time.sleep(0.05)
-    view.observe("action", LogEntry("session_started", 0, {"routine": "extension"}), 0)
-    view.observe("action", LogEntry("exercise_started", 0, {"exercise": "press-up"}), 0)
-    view.observe("action", Listen("command"), 0)
+    screen.observe("action", LogEntry("session_started", 0, {"routine": "extension"}), 0)
+    screen.observe("action", LogEntry("exercise_started", 0, {"exercise": "press-up"}), 0)
+    screen.observe("action", Listen("command"), 0)
     for text in ["Next: Press-up.", "One, press up.", "and down", "Two, press up.",
                  "and down", "Three, press up.", "and down", "Four, press up."]:
-        view.caption("coach", text)
+        screen.said(text)
     step("reps")
-    view.observe("action", Listen("symptom"), 0)
-    view.caption("coach", "Is the leg pain better, worse or the same?")
-    view.observe("event", Heard("better", "a bit better", 0.9), 0)
+    screen.observe("action", Listen("symptom"), 0)
+    screen.said("Is the leg pain better, worse or the same?")
+    screen.heard(Heard("better", "a bit better", 0.9))
     step("heard")
-    view.observe("action", LogEntry("exercise_started", 0, {"exercise": "prone-lying"}), 0)
-    view.observe("action", Listen("command"), 0)
-    view.caption("coach", "Relax, thirty seconds.")
+    screen.observe("action", LogEntry("exercise_started", 0, {"exercise": "prone-lying"}), 0)
+    screen.observe("action", Listen("command"), 0)
+    screen.said("Relax, thirty seconds.")
+    screen.state("session ended: completed.")
     step("hold")
-    view.close()
+    screen.close()
     """
 )
 
@@ -117,14 +118,14 @@ def test_the_screen_shows_exercise_reps_what_to_say_and_what_was_heard(tmp_path:
         tmux.close()
 
 
-def test_not_a_terminal_gives_the_plain_captions_and_quiet_gives_nothing_else() -> None:
-    printed: list[tuple[str, str]] = []
-    file = io.StringIO()
-    view = session_view(False, lambda who, text: printed.append((who, text)), Console(file=file))
-    view.caption("coach", "Is the leg pain better, worse or the same?")
-    assert printed == [("coach", "Is the leg pain better, worse or the same?")]
-    assert view.observe is None and file.getvalue() == ""
+def test_not_a_terminal_gives_the_plain_captions_and_quiet_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert session_screen(False, Console(file=io.StringIO())) is None  # a pipe, a file
     terminal = Console(file=io.StringIO(), force_terminal=True)
-    quiet = session_view(True, lambda who, text: printed.append((who, text)), terminal)
-    quiet.caption("coach", "Relax.")
-    assert quiet.observe is None and printed[-1] == ("coach", "Relax.")
+    assert session_screen(True, terminal) is None  # --quiet
+    screen = session_screen(False, terminal)
+    assert screen is not None
+    screen.state("microphone 'usb' is back.")
+    screen.close()  # never started (no session action): nothing but its notes
+    assert "backcoach: microphone 'usb' is back." in capsys.readouterr().err

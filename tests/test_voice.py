@@ -17,7 +17,7 @@ import pytest
 
 from assistant.audioio import read_audio
 from assistant.bench.pulse import PulseAudio, Recording
-from assistant.dialog import speech
+from assistant.dialog import prompts as speech
 from assistant.journal import open_journal
 from assistant.paths import fixtures_dir
 

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from ..events import CONTEXTS
+from ..vocab import Context
 
 __all__ = [
     "Phrase",
@@ -35,7 +36,7 @@ __all__ = [
     "vocabulary",
 ]
 
-COMMAND_CONTEXT = "command"
+COMMAND_CONTEXT = Context.COMMAND.value
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ import pocketsphinx
 
 from ..errors import RecognizerError
 from ..events import CONTEXTS, Heard, NotUnderstood
+from ..vocab import SAFETY_INTENTS
 from . import phrases
 from .base import Result
 from .denoise import denoise
@@ -81,8 +82,6 @@ DECODE_TAIL_MS = 60
 #: PocketSphinx's default beams: narrower ones (1e-25) were faster but lost the
 #: right path on about one clip in ten.
 DECODER_BEAMS: dict[str, float] = {}
-#: Intents whose confusion is the costly one: they need a wider margin.
-SAFETY_INTENTS = frozenset({"better", "worse", "same", "yes", "no"})
 _LOG_BASE = math.log(1.0001)
 
 
@@ -220,6 +219,7 @@ class SphinxRecognizer:
     # ----------------------------------------------------------- protocol
 
     def set_context(self, context: str | None) -> None:
+        context = None if context is None else str(context)  # exactly str for the decoder
         if context is not None and context not in CONTEXTS:
             raise ValueError(f"unknown listening context {context!r}")
         if context != self._context:

@@ -41,6 +41,7 @@ import pocketsphinx
 
 from ..errors import RecognizerError
 from ..events import Heard
+from ..vocab import BARGE_IN_INTENTS
 from . import phrases
 from .base import Result
 from .endpoint import FRAME, EndpointConfig, Endpointer, SegmentEvent
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 #: The intents the spotter listens for (the runtime's barge-in intents).
-BARGE_IN_PHRASE_INTENTS: tuple[str, ...] = ("stop", "pause", "ouch")
+BARGE_IN_PHRASE_INTENTS: tuple[str, ...] = BARGE_IN_INTENTS
 #: Quiet after the last speech frame before the word counts as ended.  Short: the
 #: searches have already decoded the word; it still bridges the closure of a stop
 #: consonant ("sto-p", "tha-t's").

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from ..errors import ModelNotFoundError, RecognizerError
 from ..events import CONTEXTS, Heard, NotUnderstood
+from ..vocab import SAFETY_INTENTS
 from . import phrases
 from .base import Result
 from .matcher import match_intent
@@ -39,7 +40,6 @@ MODEL_ENV = "BACKCOACH_VOSK_MODEL"
 #: Word confidence (vosk's per-word ``conf``) needed to act on an answer.
 MIN_CONFIDENCE = 0.7
 SAFETY_CONFIDENCE = 0.85
-SAFETY_INTENTS = frozenset({"better", "worse", "same", "yes", "no"})
 
 
 def _vosk_cache_dirs() -> list[Path]:

@@ -34,18 +34,9 @@ from rich.console import Console
 
 from ..audio.source import Frame
 from ..config import Settings
-from ..events import (
-    Action,
-    End,
-    Event,
-    Heard,
-    Listen,
-    NotUnderstood,
-    Say,
-    SpeechFinished,
-    StartTimer,
-    TimerFired,
-)
+from ..events import Heard, Listen, Say, SpeechFinished
+from ..vocab import Context
+from .engine import BenchEngine
 from .pulse import PulseAudio
 
 __all__ = ["register", "run_bench", "TARGETS"]
@@ -76,87 +67,8 @@ ANSWERS = (
     "answers/worse_en-us.wav",
     "answers/same_en-gb.wav",
 )
-QUESTION = "Is the leg pain better, worse or the same?"
 RUN_COMMAND = (sys.executable, "-m", "assistant", "run", "--quiet", "--input-device=pulse")
 LOUD = 300  # int16 RMS of a 20 ms frame that counts as speech (noise floor is ~10)
-
-
-# ---------------------------------------------------------------- bench engine
-
-
-@dataclass
-class BenchEngine:
-    """A minimal session: ask, listen, reply; or count a long hold; or listen only."""
-
-    mode: str  # "reply" | "barge" | "hold" | "idle"
-    turns: int = 30
-    context: str = "symptom"
-    question: str = QUESTION
-    hold_s: int = 600
-    utterance: int = 0
-    asked: int = 0
-    replies: dict[int, Event] = field(default_factory=dict)  # reply utterance → what was heard
-    deadlines: dict[int, int] = field(default_factory=dict)  # count utterance → deadline
-    long_ids: list[int] = field(default_factory=list)
-    question_ids: set[int] = field(default_factory=set)
-    start_ms: int = 0
-    clock: Any = None
-
-    def _say(self, text: str, cacheable: bool = False) -> Say:
-        self.utterance += 1
-        return Say(text, self.utterance, cacheable)
-
-    def start(self) -> list[Action]:
-        if self.mode == "idle":
-            return [Listen("command")]
-        if self.mode == "hold":
-            self.start_ms = self.clock.now_ms() + 1000
-            return [Listen("command"), StartTimer("count-1", self.start_ms + 1000)]
-        return self._ask()
-
-    def _ask(self) -> list[Action]:
-        self.asked += 1
-        if self.mode == "barge":
-            say = self._say(
-                "Lie face down with your arms by your sides, and your head turned to "
-                "whichever side is comfortable. Tighten your tummy muscles a little, then "
-                "let the rest of your body go loose, and breathe slowly."
-            )
-            self.long_ids.append(say.utterance_id)
-            return [Listen("command"), say]
-        question = self._say(self.question, cacheable=True)
-        self.question_ids.add(question.utterance_id)
-        return [Listen(None), question]
-
-    def handle(self, event: Event) -> list[Action]:
-        if self.mode == "hold":
-            return self._hold(event)
-        if isinstance(event, SpeechFinished):
-            if event.utterance_id in self.question_ids:
-                return [Listen(self.context)]
-            if self.asked >= self.turns:
-                return [End("completed")]
-            return self._ask()
-        if isinstance(event, Heard | NotUnderstood):
-            if self.mode == "reply":
-                text = f"Got it: {event.intent}." if isinstance(event, Heard) else "Sorry?"
-                reply = self._say(text)
-                self.replies[reply.utterance_id] = event
-                return [Listen(None), reply]
-            if isinstance(event, Heard) and event.intent == "stop":
-                self.replies[self.utterance] = event
-        return []
-
-    def _hold(self, event: Event) -> list[Action]:
-        if not isinstance(event, TimerFired):
-            return []
-        count = int(event.name.split("-")[1])
-        deadline = self.start_ms + count * 1000
-        say = self._say(f"{count % 10 or 10}.", cacheable=True)
-        self.deadlines[say.utterance_id] = deadline
-        if count >= self.hold_s:
-            return [say, End("completed")]
-        return [say, StartTimer(f"count-{count + 1}", deadline + 1000)]
 
 
 # ----------------------------------------------------------------- measuring
@@ -257,7 +169,7 @@ def bench_replies(
     settings: Settings,
     turns: int,
     answers: Sequence[str] = ANSWERS,
-    context: str = "symptom",
+    context: Context = Context.SYMPTOM,
 ) -> dict[str, Any]:
     clips = _clips(answers)
     engine = BenchEngine("reply", turns=turns, context=context)

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..journal import IN_PROGRESS, OUTCOME_LABELS, SessionRecord, open_journal
 from ..paths import journal_file
+from ..vocab import Outcome
 from ._common import Subparsers, add_command, console
 
 __all__ = ["register", "run", "OUTCOME_LABELS", "CSV_COLUMNS", "CONFIRM_WORD", "when"]
@@ -140,7 +141,9 @@ def _print_table(sessions: list[SessionRecord], total: int, path: Path) -> None:
     for s in sessions:
         label = OUTCOME_LABELS.get(s.outcome, s.outcome)
         style = (
-            "green" if s.outcome == "completed" else ("" if s.outcome == IN_PROGRESS else "yellow")
+            "green"
+            if s.outcome == Outcome.COMPLETED
+            else ("" if s.outcome == IN_PROGRESS else "yellow")
         )
         table.add_row(
             when(s),

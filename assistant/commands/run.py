@@ -56,12 +56,17 @@ def _run(args: argparse.Namespace) -> int:
         code: int = text.run_text(settings, fast=args.fast)
         return code
     importlib.import_module("assistant.ui.miccheck").offer(err_console.print)  # once
+    # the screen readable from the floor (on a terminal; else the printed captions)
+    screen = importlib.import_module("assistant.ui.screen").session_screen(args.quiet)
     try:
         runtime = importlib.import_module("assistant.runtime")
-        code = runtime.run_voice(settings, quiet=args.quiet)
+        code = runtime.run_voice(settings, quiet=args.quiet, captions=screen)
     except AudioDeviceError as exc:
         err_console.print(f"backcoach: {exc} Try 'backcoach run --text' to type your answers.")
         return NO_AUDIO_EXIT
+    finally:
+        if screen is not None:
+            screen.close()
     return code
 
 

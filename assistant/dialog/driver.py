@@ -21,20 +21,17 @@ from dataclasses import dataclass, field
 from ..clock import VirtualClock
 from ..events import (
     Action,
-    CancelTimer,
     End,
     Event,
     Heard,
-    Listen,
     LogEntry,
     NotUnderstood,
     Say,
     SpeechFinished,
-    StartTimer,
-    StopSpeaking,
     TimerFired,
 )
 from .engine import Engine
+from .interpreter import Interpreter, Performer
 
 __all__ = ["Driver", "Spoken", "DriverError", "speech_ms"]
 
@@ -73,10 +70,17 @@ class Driver:
     logs: list[LogEntry] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     end: End | None = None
-    _timers: dict[str, int] = field(default_factory=dict)
     _queue: list[tuple[int, int, Event]] = field(default_factory=list)
     _speaking_until: int = 0
     _seq: itertools.count[int] = field(default_factory=itertools.count)
+    _interpreter: Interpreter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._interpreter = Interpreter(_Playback(self), observer=self.actions.append)
+
+    def _live(self, event: TimerFired, at_ms: int) -> bool:
+        """The timer is still on the table with this deadline (not cancelled or restarted)."""
+        return self._interpreter.timers.deadline(event.name) == at_ms
 
     # ------------------------------------------------------------ feeding
 
@@ -106,10 +110,10 @@ class Driver:
         """The earliest pending event (speech end or live timer), removed from the queue."""
         while self._queue:
             at_ms, _, event = heapq.heappop(self._queue)
-            if isinstance(event, TimerFired) and self._timers.get(event.name) != at_ms:
-                continue  # cancelled or restarted
             if isinstance(event, TimerFired):
-                del self._timers[event.name]
+                if not self._live(event, at_ms):
+                    continue
+                self._interpreter.timers.cancel(event.name)
             return at_ms, event
         return None
 
@@ -137,7 +141,7 @@ class Driver:
     def _peek_time(self) -> int:
         while self._queue:
             at_ms, _, event = self._queue[0]
-            if isinstance(event, TimerFired) and self._timers.get(event.name) != at_ms:
+            if isinstance(event, TimerFired) and not self._live(event, at_ms):
                 heapq.heappop(self._queue)
                 continue
             return at_ms
@@ -193,33 +197,18 @@ class Driver:
     # ------------------------------------------------------------ actions
 
     def _apply(self, actions: Iterable[Action]) -> None:
-        now = self.clock.now_ms()
-        for action in actions:
-            self.actions.append(action)
-            if isinstance(action, Say):
-                start = max(now, self._speaking_until)
-                self._speaking_until = start + self.speech_time(action.text)
-                self.said.append(Spoken(start, action.text, action.utterance_id, now))
-                self._push(
-                    self._speaking_until,
-                    SpeechFinished(action.utterance_id, self._speaking_until),
-                )
-            elif isinstance(action, StopSpeaking):
-                self._stop_speaking(now)
-            elif isinstance(action, StartTimer):
-                self._timers[action.name] = action.deadline_ms
-                self._push(action.deadline_ms, TimerFired(action.name, action.deadline_ms))
-            elif isinstance(action, CancelTimer):
-                self._timers.pop(action.name, None)
-            elif isinstance(action, LogEntry):
-                self.logs.append(action)
-            elif isinstance(action, End):
-                self.end = action
-            elif isinstance(action, Listen):
-                pass
+        self._interpreter.apply(actions)
 
-    def _stop_speaking(self, now: int) -> None:
+    def _speak(self, action: Say) -> None:
+        now = self.clock.now_ms()
+        start = max(now, self._speaking_until)
+        self._speaking_until = start + self.speech_time(action.text)
+        self.said.append(Spoken(start, action.text, action.utterance_id, now))
+        self._push(self._speaking_until, SpeechFinished(action.utterance_id, self._speaking_until))
+
+    def _stop_speaking(self) -> None:
         """Cut off queued speech: every pending SpeechFinished arrives now, interrupted."""
+        now = self.clock.now_ms()
         kept: list[tuple[int, int, Event]] = []
         for at_ms, seq, event in self._queue:
             if isinstance(event, SpeechFinished) and at_ms > now:
@@ -255,3 +244,25 @@ class Driver:
             if text == wanted or (not exact and wanted in text):
                 return spoken.emitted_ms
         raise DriverError(f"never said {fragment!r}")
+
+
+class _Playback(Performer):
+    """The driver's part of the actions: speech on the virtual clock, timers as events."""
+
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
+
+    def say(self, say: Say) -> None:
+        self._driver._speak(say)
+
+    def stop_speaking(self) -> None:
+        self._driver._stop_speaking()
+
+    def timer_started(self, name: str, deadline_ms: int) -> None:
+        self._driver._push(deadline_ms, TimerFired(name, deadline_ms))
+
+    def record(self, entry: LogEntry) -> None:
+        self._driver.logs.append(entry)
+
+    def end(self, end: End) -> None:
+        self._driver.end = end

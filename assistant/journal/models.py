@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..vocab import Answer, Outcome
+
 __all__ = [
     "INTERRUPTED",
     "IN_PROGRESS",
@@ -18,17 +20,17 @@ __all__ = [
 
 #: Outcome the journal gives a session that never recorded ``session_ended``
 #: (a crash, Ctrl-C, a power cut).
-INTERRUPTED = "interrupted"
+INTERRUPTED = Outcome.INTERRUPTED
 #: Shown for a session whose process is still running.
 IN_PROGRESS = "in_progress"
-ANSWERS: tuple[str, ...] = ("better", "same", "worse")
+ANSWERS: tuple[str, ...] = tuple(a.value for a in Answer)
 #: What the outcome codes mean to a person (history table, report).
 OUTCOME_LABELS: dict[str, str] = {
-    "completed": "completed",
-    "stopped_worse": "stopped: worse",
-    "stopped_by_user": "stopped by you",
-    "red_flag": "red flag",
-    "no_response": "no answer",
+    Outcome.COMPLETED: "completed",
+    Outcome.STOPPED_WORSE: "stopped: worse",
+    Outcome.STOPPED_BY_USER: "stopped by you",
+    Outcome.RED_FLAG: "red flag",
+    Outcome.NO_RESPONSE: "no answer",
     INTERRUPTED: "interrupted",
     IN_PROGRESS: "in progress",
 }

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from .. import __version__
 from ..errors import JournalError
-from ..events import LogEntry
+from ..events import LogEntry, LogKind
 from ..paths import journal_file
 from .models import (
     IN_PROGRESS,
@@ -278,7 +278,7 @@ class Journal:
         data = dict(entry.data)
         kind = entry.kind
         ms = int(entry.timestamp_ms)
-        if kind == "session_started":
+        if kind == LogKind.SESSION_STARTED:
             if self._session_id is not None:
                 self._mark_interrupted(db, self._session_id, "a new session started")
             self._session_id = self._new_session(db, data, at, ms)
@@ -291,27 +291,27 @@ class Journal:
             "INSERT INTO entries (session_id, kind, timestamp_ms, at, data) VALUES (?, ?, ?, ?, ?)",
             (sid, kind, ms, at, json.dumps(data, default=str, sort_keys=True)),
         )
-        if kind == "rating":
+        if kind == LogKind.RATING:
             value = _int_or_none(data.get("value"))
             if value is not None and 0 <= value <= 10:
                 db.execute(
                     "INSERT INTO ratings (session_id, phase, value, at, at_ms) VALUES (?,?,?,?,?)",
                     (sid, str(data.get("phase") or "before"), value, at, ms),
                 )
-        elif kind == "exercise_started":
+        elif kind == LogKind.EXERCISE_STARTED:
             db.execute(
                 "INSERT INTO exercises (session_id, exercise, side, started_at, started_ms)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (sid, str(data.get("exercise") or "?"), _str_or_none(data.get("side")), at, ms),
             )
-        elif kind == "exercise_finished":
+        elif kind == LogKind.EXERCISE_FINISHED:
             self._finish_exercise(db, sid, data, at, ms)
-        elif kind == "command":
+        elif kind == LogKind.COMMAND:
             db.execute(
                 "INSERT INTO commands (session_id, intent, exercise, at, at_ms) VALUES (?,?,?,?,?)",
                 (sid, str(data.get("intent") or "?"), _str_or_none(data.get("exercise")), at, ms),
             )
-        elif kind == "session_ended":
+        elif kind == LogKind.SESSION_ENDED:
             db.execute(
                 "UPDATE sessions SET outcome = ?, reason = ?, ended_at = ? WHERE id = ?",
                 (

@@ -18,6 +18,7 @@ import matplotlib.dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..vocab import Outcome
 from .data import NO_ANSWER, PainPoint
 
 __all__ = [
@@ -41,12 +42,12 @@ COLOURS: dict[str, str] = {
     "early": "#E69F00",
 }
 OUTCOME_COLOURS: dict[str, str] = {
-    "completed": "#009E73",
-    "stopped_worse": "#D55E00",
-    "stopped_by_user": "#E69F00",
-    "red_flag": "#CC0000",
-    "no_response": "#8C8C8C",
-    "interrupted": "#56B4E9",
+    Outcome.COMPLETED: "#009E73",
+    Outcome.STOPPED_WORSE: "#D55E00",
+    Outcome.STOPPED_BY_USER: "#E69F00",
+    Outcome.RED_FLAG: "#CC0000",
+    Outcome.NO_RESPONSE: "#8C8C8C",
+    Outcome.INTERRUPTED: "#56B4E9",
     "in_progress": "#D9D9D9",
 }
 

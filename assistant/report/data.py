@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..journal import ANSWERS, SessionRecord
+from ..vocab import Outcome
 
 __all__ = [
     "NO_ANSWER",
@@ -23,11 +24,11 @@ __all__ = [
 NO_ANSWER = "no answer"
 #: Outcomes that ended a session early, in the order the report lists them.
 STOP_OUTCOMES: tuple[str, ...] = (
-    "stopped_worse",
-    "stopped_by_user",
-    "red_flag",
-    "no_response",
-    "interrupted",
+    Outcome.STOPPED_WORSE,
+    Outcome.STOPPED_BY_USER,
+    Outcome.RED_FLAG,
+    Outcome.NO_RESPONSE,
+    Outcome.INTERRUPTED,
 )
 
 
@@ -70,7 +71,7 @@ def sessions_per_week(sessions: list[SessionRecord]) -> list[tuple[date, int, in
     early: Counter[date] = Counter()
     for s in sessions:
         week = _monday(s.started_at.date())
-        if s.outcome == "completed":
+        if s.outcome == Outcome.COMPLETED:
             done[week] += 1
         else:
             early[week] += 1
@@ -93,7 +94,7 @@ def stops(sessions: list[SessionRecord]) -> list[SessionRecord]:
     return [s for s in sessions if s.outcome in STOP_OUTCOMES or s.outcome not in _KNOWN]
 
 
-_KNOWN = frozenset((*STOP_OUTCOMES, "completed", "in_progress"))
+_KNOWN = frozenset((*STOP_OUTCOMES, Outcome.COMPLETED, "in_progress"))
 
 
 def date_span(sessions: list[SessionRecord]) -> tuple[date, date]:

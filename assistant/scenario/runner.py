@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 from ..clock import VirtualClock
 from ..errors import ScenarioError
-from ..events import Heard, NotUnderstood
+from ..events import Context, Heard, LogKind, NotUnderstood
 from .audio import REACTION_MS, SAMPLE_RATE, Reply, ReplyAudio
 from .checks import check_expectations
 from .loader import LoadedScenario, resolve_wav, routine_catalog
@@ -210,7 +210,7 @@ class _Session:
             self.said_since_reply.append(spoken.text)
         self.synced_said = len(driver.said)
         for entry in driver.logs[self.synced_logs :]:
-            if entry.kind == "exercise_started":
+            if entry.kind == LogKind.EXERCISE_STARTED:
                 exercise = str(entry.data.get("exercise"))
                 side = entry.data.get("side")
                 # An exercise done on each side is one exercise: count its first side only.
@@ -225,7 +225,7 @@ class _Session:
                     self.started_at.append(len(self.result.transcript) - 1)
                 self.last_started = (exercise, side)
                 self.current_exercise = exercise
-            elif entry.kind == "exercise_finished":
+            elif entry.kind == LogKind.EXERCISE_FINISHED:
                 self.current_exercise = None
                 answer = (str(entry.data.get("exercise")), str(entry.data.get("answer")))
                 if not self.result.answers or self.result.answers[-1] != answer:
@@ -267,7 +267,7 @@ class _Session:
             return  # wait for the coach to stop talking
         self.cue_heard = False
         self.turn += 1
-        self.give(self.reply_for(turn), self.engine.listening_context or "command")
+        self.give(self.reply_for(turn), self.engine.listening_context or Context.COMMAND)
 
     # ------------------------------------------------------------- replies
 

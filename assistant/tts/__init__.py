@@ -1,11 +1,10 @@
 """Audio out: pyttsx3 (espeak-ng) synthesis played through sounddevice, and a fake."""
 
 from .player import PlaybackEvent, SoundDevicePlayer
-from .speaker import PROMPTS_TO_CACHE, RecordingSpeaker, Speaker, SpokenLine, VoiceSpeaker
+from .speaker import RecordingSpeaker, Speaker, SpokenLine, VoiceSpeaker
 from .synth import Audio, Pyttsx3Synth
 
 __all__ = [
-    "PROMPTS_TO_CACHE",
     "Audio",
     "PlaybackEvent",
     "Pyttsx3Synth",

@@ -14,19 +14,7 @@ from .player import SoundDevicePlayer
 if TYPE_CHECKING:
     from .voices import Synth
 
-__all__ = ["Speaker", "VoiceSpeaker", "RecordingSpeaker", "SpokenLine", "PROMPTS_TO_CACHE"]
-
-_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-
-#: Short prompts said over and over (the countdown of a hold, the rep counts):
-#: synthesised while the session is idle, kept in memory and on disk.
-PROMPTS_TO_CACHE: tuple[str, ...] = (
-    *(f"{word.capitalize()}." for word in _NUMBERS),
-    "Ten seconds.",
-    "Thirty seconds to go.",
-    "Relax.",
-    "Hold.",
-)
+__all__ = ["Speaker", "VoiceSpeaker", "RecordingSpeaker", "SpokenLine"]
 
 
 class Speaker(Protocol):

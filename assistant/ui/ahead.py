@@ -11,8 +11,6 @@ someone answers), one line at a time, and skips lines already on disk.
 from __future__ import annotations
 
 import collections
-import contextlib
-import importlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -33,38 +31,27 @@ Observer = Callable[[str, object, int], None]
 
 
 def engine_wording() -> Any:
-    """The engine's wording: ``dialog.prompts`` (or, before it existed, ``dialog.speech``)."""
-    for name in ("prompts", "speech"):
-        with contextlib.suppress(ImportError):
-            return importlib.import_module(f"..dialog.{name}", __package__)
-    raise ImportError("assistant.dialog has neither prompts nor speech")
+    """The engine's wording (``dialog.prompts``): every line is built as it builds it."""
+    from ..dialog import prompts
 
-
-def _fill(text: str, side: str | None) -> str:
-    fill = getattr(engine_wording(), "fill_side", None)
-    if fill is not None:
-        return str(fill(text, side))
-    side = side or "painful"
-    other = {"left": "right", "right": "left"}.get(side, "other")
-    return text.replace("{side}", side).replace("{other_side}", other)
+    return prompts
 
 
 def exercise_lines(exercise: Exercise, side: str | None = None) -> list[str]:
     """What the coach says to introduce and count ``exercise``, as the engine words it."""
-    words = engine_wording().number_words
-    lines = [f"Next: {exercise.name}."]
+    from ..dialog import prompts as p
+
+    lines = [p.next_exercise(exercise.name)]
     if exercise.one_sided:
-        lines.append(f"Next: {exercise.name}. This one is done on the painful side.")
-    lines += [_fill(text, side) for text in (*exercise.cautions, *exercise.steps)]
+        lines.append(p.next_one_sided(exercise.name))
+    lines += [p.fill_side(text, side) for text in (*exercise.cautions, *exercise.steps)]
     if exercise.reps is not None:
+        cues = exercise.rep_cues
         for rep in range(1, exercise.reps + 1):
-            count = words(rep).capitalize()
-            cues = exercise.rep_cues
-            lines.append(f"{count}, {cues[(rep - 1) % len(cues)]}." if cues else f"{count}.")
-        lines.append(f"That's {words(exercise.reps)}. Well done.")
+            lines.append(p.rep_count(rep, cues[(rep - 1) % len(cues)] if cues else ""))
+        lines.append(p.reps_done(exercise.reps))
     if exercise.hold_s is not None:
-        start = f"{exercise.hold_cue.rstrip('.')}, {words(exercise.hold_s)} seconds."
-        lines.append(f"{start} {exercise.watch}" if exercise.watch else start)
+        lines.append(p.hold_start(exercise.hold_cue, exercise.hold_s, exercise.watch))
     lines += [exercise.hold_cue, exercise.release_cue]
     response = [exercise.responses.for_answer(a) for a in ("better", "same", "worse")]
     lines += [text for text in response if text]
@@ -73,10 +60,8 @@ def exercise_lines(exercise: Exercise, side: str | None = None) -> list[str]:
 
 def fixed_lines() -> list[str]:
     """Every fixed sentence the engine may say (its constants), the counts first."""
-    from ..tts.speaker import PROMPTS_TO_CACHE
-
     module = engine_wording()
-    lines = list(PROMPTS_TO_CACHE)
+    lines: list[str] = []
     cached = getattr(module, "cached_lines", None)
     if cached is not None:
         lines += list(cached())

@@ -16,12 +16,13 @@ import functools
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from rich.align import Align
 from rich.console import Console, Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -33,9 +34,7 @@ from .ahead import engine_wording
 if TYPE_CHECKING:
     from ..dialog.routine import Exercise, Routine
 
-__all__ = ["SessionScreen", "ScreenState", "session_view", "WHAT_TO_SAY"]
-
-Caption = Callable[[str, str], None]
+__all__ = ["SessionScreen", "ScreenState", "session_screen", "WHAT_TO_SAY"]
 
 #: What can be said in each listening context (the words a person sees first).
 WHAT_TO_SAY: Mapping[str | None, str] = {
@@ -178,13 +177,19 @@ def render(state: ScreenState, width: int) -> RenderableType:
 
 
 class SessionScreen:
-    """A full-screen ``rich.live.Live`` view of the session, refreshed 4 times a second."""
+    """A full-screen ``rich.live.Live`` view of the session, refreshed 4 times a second.
+
+    It is the runtime's ``Captions`` (``said`` / ``heard`` / ``state``) and its
+    observer (``observe``: the engine's actions, for the exercise and what can be
+    said).  It takes over the terminal at the session's first action; ``close``
+    gives it back and prints the notes it showed (device problems, how it ended)."""
 
     def __init__(self, console: Console, routines: Mapping[str, Routine] | None = None) -> None:
         from rich.live import Live
 
         self.console = console
-        self.state = ScreenState(routines=dict(routines or {}))
+        self.state_ = ScreenState(routines=dict(routines or {}))
+        self.notes: list[str] = []
         self._lock = threading.Lock()
         self._live = Live(
             console=console,
@@ -197,72 +202,57 @@ class SessionScreen:
         self._closed = False
 
     def _start(self) -> None:
-        """Take over the terminal at the session's first action (not before: a device
-        error before the session starts is one plain line)."""
         if not self._started and not self._closed:
             self._started = True
             self._live.start()
 
     def _renderable(self) -> RenderableType:
         with self._lock:
-            return render(self.state, self.console.width)
+            return render(self.state_, self.console.width)
 
-    def caption(self, who: str, text: str) -> None:
+    # ---------------------------------------------------------------- Captions
+
+    def said(self, text: str) -> None:
         with self._lock:
-            if who == "system":
-                self.state.system = text
-            elif who == "coach":
-                self.state.on_say(text)
+            self.state_.on_say(text)
+
+    def heard(self, result: Heard | NotUnderstood, *, barge_in: bool = False) -> None:
+        with self._lock:
+            self.state_.on_heard(result)
+
+    def state(self, text: str) -> None:
+        with self._lock:
+            self.state_.system = text
+            self.notes.append(text)
+
+    # ---------------------------------------------------------------- observer
 
     def observe(self, kind: str, item: object, now_ms: int) -> None:
         self._start()
         with self._lock:
             if isinstance(item, LogEntry):
-                self.state.on_log(item)
+                self.state_.on_log(item)
             elif isinstance(item, Listen):
-                self.state.context = item.context
-            elif isinstance(item, Heard | NotUnderstood):
-                self.state.on_heard(item)
+                self.state_.context = item.context
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            if self._started:
-                self._live.stop()
+        if self._closed:
+            return
+        self._closed = True
+        if self._started:
+            self._live.stop()
+        err = Console(stderr=True, highlight=False)
+        for note in self.notes:  # the screen is gone: keep what it said, as the captions do
+            err.print(f"[bold yellow]backcoach:[/] {escape(note)}")
 
 
-class SessionView(NamedTuple):
-    """What the runtime is given: a caption function, an observer, and a close."""
-
-    caption: Caption
-    observe: Callable[[str, object, int], None] | None
-    close: Callable[[], None]
-
-
-def session_view(quiet: bool, captions: Caption, console: Console | None = None) -> SessionView:
-    """The floor-readable screen on a terminal; else the plain ``captions``.
-
-    ``--quiet`` gives the plain captions too (which print only device messages)."""
+def session_screen(quiet: bool, console: Console | None = None) -> SessionScreen | None:
+    """The floor-readable screen when the output is a terminal; ``None`` (the plain
+    captions) when it is not, or with ``--quiet``."""
     console = console or Console(highlight=False)
     if quiet or not console.is_terminal or console.is_dumb_terminal:
-        return SessionView(captions, None, lambda: None)
-    screen = SessionScreen(console, _routines())
-    messages: list[str] = []
-
-    def caption(who: str, text: str) -> None:
-        if screen._closed:
-            captions(who, text)
-            return
-        screen.caption(who, text)
-        if who == "system":
-            messages.append(text)
-
-    def close() -> None:
-        screen.close()
-        for text in messages:  # the screen is gone: keep what it said about devices
-            captions("system", text)
-
-    return SessionView(caption, screen.observe, close)
+        return None
+    return SessionScreen(console, _routines())
 
 
 def _routines() -> dict[str, Any]:

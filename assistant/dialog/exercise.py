@@ -1,0 +1,263 @@
+"""One exercise: its side, its steps read out, its count, and "how is the leg now?".
+
+The answer to the symptom question picks the routine's rule (``Flow.follow``);
+"better" on a hold that may be held longer holds it longer first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..events import Heard
+from ..vocab import Answer, Context, Side
+from . import prompts
+from .counting import build_plan, extension_plan
+from .log import ExerciseFinished, ExerciseStarted
+from .machine import Phase, exercise_state, target_state
+from .questions import Question
+from .routine import Exercise
+
+if TYPE_CHECKING:
+    from .flow import Flow
+
+__all__ = ["Exercises"]
+
+_SIDES = frozenset({Side.LEFT, Side.RIGHT, Side.BOTH})
+
+
+class Exercises:
+    def __init__(self, flow: Flow) -> None:
+        self._flow = flow
+        self._out = flow.out
+        #: The exercise under way (or just finished).
+        self.exercise: Exercise | None = None
+        self._sides_todo: list[str | None] = []
+        self.current_side: str | None = None
+        self._intro_utt: int | None = None
+        self._interject_utt: int | None = None
+        self._extended_ms = 0
+        #: "ouch" was said during it (then a "better" never holds it longer).
+        self._ouch = False
+        self._named = False
+        self._done_sides: list[tuple[str | None, int, int]] = []
+
+    @property
+    def current_id(self) -> str | None:
+        return self.exercise.id if self.exercise is not None else None
+
+    def start(self, exercise_id: str) -> None:
+        self._flow.machine.go(exercise_state(exercise_id))
+        self.enter()
+
+    def enter(self) -> None:
+        """Arrived at an exercise state (the machine is there already)."""
+        flow = self._flow
+        assert flow.routine is not None and flow.machine.exercise_id is not None
+        exercise = flow.routine.exercise(flow.machine.exercise_id)
+        self.exercise = exercise
+        visits = flow.progress.visits
+        visits[exercise.id] = visits.get(exercise.id, 0) + 1
+        self._extended_ms = 0
+        self._ouch = False
+        self._named = False
+        self._done_sides = []
+        self._say_nominal_response()
+        if exercise.one_sided and flow.progress.side is None:
+            flow.machine.set_phase(Phase.SIDE)
+            self._out.say(prompts.next_one_sided(exercise.name))
+            self._named = True
+            self._ask_side()
+            return
+        self._plan_sides(exercise)
+        self._next_side(first=True)
+
+    # ----------------------------------------------------------------- sides
+
+    def _ask_side(self) -> None:
+        def answered(heard: Heard) -> None:
+            if heard.intent == Side.BOTH:
+                self._flow.ask(question, prefix=prompts.PICK_WORSE_SIDE)
+                return
+            self._flow.progress.side = heard.intent
+            assert self.exercise is not None
+            self._plan_sides(self.exercise)
+            self._next_side(first=True)
+
+        question = Question(
+            key="side",
+            context=Context.SIDE,
+            prompt=prompts.SIDE_QUESTION,
+            options=prompts.SIDE_OPTIONS,
+            accepts=_SIDES,
+            on_answer=answered,
+        )
+        self._flow.ask(question)
+
+    def _plan_sides(self, exercise: Exercise) -> None:
+        side = self._flow.progress.side
+        if exercise.sides == "none":
+            self._sides_todo = [None]
+        elif exercise.sides == "affected":
+            self._sides_todo = [side]
+        else:
+            first = side or Side.LEFT
+            self._sides_todo = [first, Side.RIGHT if first == Side.LEFT else Side.LEFT]
+
+    def _next_side(self, *, first: bool) -> None:
+        exercise = self.exercise
+        assert exercise is not None
+        self.current_side = self._sides_todo.pop(0)
+        self._flow.counter.new_side()
+        self._out.log(ExerciseStarted(exercise.id, self.current_side))
+        self.introduce(again=False, first=first)
+
+    def _fill(self, text: str) -> str:
+        return prompts.fill_side(text, self.current_side or self._flow.progress.side)
+
+    def introduce(self, *, again: bool, first: bool = True) -> None:
+        """Read the steps (the count starts when the last one has been said)."""
+        exercise = self.exercise
+        assert exercise is not None
+        self._flow.machine.set_phase(Phase.INSTRUCTING)
+        self._out.listen(Context.COMMAND)
+        steps = [self._fill(step) for step in exercise.steps]
+        self._flow.last_instruction = " ".join(steps)
+        if again:
+            lines = [prompts.AGAIN_FROM_START, *steps]
+        elif first:
+            lines = [] if self._named else [prompts.next_exercise(exercise.name)]
+            lines += [self._fill(caution) for caution in exercise.cautions]
+            lines += steps
+        else:
+            changed = [self._fill(step) for step in exercise.steps if "{side}" in step]
+            lines = [prompts.now_side(self.current_side), *(changed or steps)]
+        for line in lines:
+            self._intro_utt = self._out.say(line)
+
+    # -------------------------------------------------------------- counting
+
+    def speech_finished(self, utterance_id: int) -> None:
+        if utterance_id == self._intro_utt:
+            self._intro_utt = None
+            assert self.exercise is not None
+            self._flow.machine.set_phase(Phase.COUNTING)
+            self._flow.counter.begin(build_plan(self.exercise))
+        elif utterance_id == self._interject_utt:
+            self._interject_utt = None
+            if self._flow.machine.phase is Phase.COUNTING:
+                self._flow.counter.carry_on()
+
+    def interject(self, text: str) -> None:
+        """Say something during the count: the count waits until it has been said."""
+        self._flow.counter.freeze()
+        self._interject_utt = self._out.say(text)
+
+    def hold_still(self) -> None:
+        """A pause: freeze the count, or cut the steps off (they are read again)."""
+        phase = self._flow.machine.phase
+        if phase is Phase.COUNTING:
+            self._flow.counter.freeze()
+            self._interject_utt = None
+        elif phase is Phase.INSTRUCTING:
+            self._out.stop_speaking()
+            self._intro_utt = None
+
+    def stop_activity(self) -> None:
+        """Cancel counting (crediting what was done) and any pending instructions."""
+        self._flow.counter.stop()
+        self._intro_utt = None
+        self._interject_utt = None
+        self._sides_todo = []
+
+    def side_done(self) -> None:
+        """The count's last cue was said."""
+        if self._sides_todo:
+            counter = self._flow.counter
+            self._done_sides.append((self.current_side, counter.reps_done, counter.hold_ms_done))
+            self._next_side(first=False)
+        else:
+            self.ask_symptom()
+
+    # --------------------------------------------------------------- answers
+
+    def ask_symptom(self, *, after_ouch: bool = False) -> None:
+        """The question every exercise ends with; its answer picks the next one."""
+        if after_ouch:
+            self._ouch = True
+        self._flow.machine.set_phase(Phase.ASKING)
+        question = Question(
+            key="symptom",
+            context=Context.SYMPTOM,
+            prompt=prompts.SYMPTOM_QUESTION,
+            options=prompts.SYMPTOM_OPTIONS,
+            accepts=frozenset(Answer),
+            on_answer=self._symptom_answer,
+            needed_because=prompts.NEED_SYMPTOM,
+        )
+        self._flow.ask(question)
+
+    def _symptom_answer(self, heard: Heard) -> None:
+        exercise = self.exercise
+        assert exercise is not None
+        answer = heard.intent
+        if answer == Answer.BETTER and self._can_extend(exercise) and not self._ouch:
+            self._extend_hold(exercise)
+            return
+        self.log_finished(answer)
+        progress = self._flow.progress
+        if answer == Answer.WORSE:
+            progress.worse_count += 1
+        progress.nominal = (answer, exercise.next.target(answer))
+        self._flow.follow(answer)
+
+    def _can_extend(self, exercise: Exercise) -> bool:
+        top = exercise.hold_max_s
+        if not exercise.extend_while_better or top is None or exercise.hold_s is None:
+            return False
+        return exercise.hold_s * 1000 + self._extended_ms < top * 1000
+
+    def _extend_hold(self, exercise: Exercise) -> None:
+        assert exercise.hold_s is not None and exercise.hold_max_s is not None
+        left_ms = exercise.hold_max_s * 1000 - exercise.hold_s * 1000 - self._extended_ms
+        extra_s = min(exercise.hold_s, left_ms // 1000)
+        self._extended_ms += extra_s * 1000
+        self._out.say(prompts.extend_hold(extra_s))
+        self._flow.machine.set_phase(Phase.COUNTING)
+        self._out.listen(Context.COMMAND)
+        self._flow.counter.begin(extension_plan(exercise, extra_s))
+
+    def log_finished(self, answer: str) -> None:
+        """One ``exercise_finished`` per side done (each side was logged as started)."""
+        exercise = self.exercise
+        assert exercise is not None
+        counter = self._flow.counter
+        sides = [*self._done_sides, (self.current_side, counter.reps_done, counter.hold_ms_done)]
+        self._done_sides = []
+        for side, reps_done, hold_ms in sides:
+            hold_s = round(hold_ms / 1000, 1)
+            self._out.log(ExerciseFinished(exercise.id, side, reps_done, hold_s, answer))
+        self._flow.progress.history.append((exercise.id, self.current_side, answer))
+
+    def _say_nominal_response(self) -> None:
+        """Say the seed's words for the answer, if we went where the rule said."""
+        progress = self._flow.progress
+        if progress.nominal is None or self.exercise is None:
+            return
+        answer, target = progress.nominal
+        progress.nominal = None
+        if target_state(target) != self._flow.machine.state:
+            return
+        previous = self.previous_exercise()
+        if previous is not None:
+            text = previous.responses.for_answer(answer)
+            if text:
+                self._out.say(text)
+
+    def say_nominal_response(self) -> None:
+        self._say_nominal_response()
+
+    def previous_exercise(self) -> Exercise | None:
+        history = self._flow.progress.history
+        if not history or self._flow.routine is None:
+            return None
+        return self._flow.routine.exercise(history[-1][0])

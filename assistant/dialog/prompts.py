@@ -1,0 +1,282 @@
+"""Every line the coach says that does not come from a routine file, in one place.
+
+Fixed lines are constants; lines with a value in them are small functions.  The
+rest of ``assistant.dialog`` says nothing that is not named here, so a reviewer
+(or a translator) reads the whole voice of the coach in this file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from .routine import Routine
+
+# ------------------------------------------------------------------ numbers
+
+_ONES: Final = (
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
+    *("eighteen", "nineteen"),
+)
+_TENS: Final = (
+    *("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"),
+)
+
+
+def number_words(value: int) -> str:
+    """0-999 in words: ``number_words(42) == "forty-two"``."""
+    if value < 0:
+        return "minus " + number_words(-value)
+    if value < 20:
+        return _ONES[value]
+    if value < 100:
+        tens, ones = divmod(value, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    hundreds, rest = divmod(value, 100)
+    head = f"{_ONES[hundreds]} hundred"
+    return head + (f" and {number_words(rest)}" if rest else "")
+
+
+def _either(items: Sequence[str]) -> str:
+    """Items joined for "a, b, or c" (the routine choice)."""
+    return ", ".join(items[:-1]) + f", or {items[-1]}" if len(items) > 1 else items[0]
+
+
+def _both(items: Sequence[str]) -> str:
+    """Items joined for "a, b and c" (the summary)."""
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else items[0]
+
+
+# ------------------------------------------------------------------- intake
+
+SAFETY_NOTICE: Final = (
+    "Welcome to Back Coach. I'll guide you through your exercises, but I don't replace your "
+    "doctor or physiotherapist. Stop whenever the pain gets worse or spreads down your leg: "
+    "just say ouch, or stop. First, three quick safety questions. Please answer yes or no."
+)
+
+RED_FLAG_QUESTIONS: Final[tuple[str, ...]] = (
+    "Since this pain started, have you had any new trouble controlling your bladder or bowels?",
+    "Do you have any numbness around your bottom, your genitals or the insides of your thighs?",
+    "Is either leg getting weaker, for example a foot that catches or drags when you walk?",
+)
+
+RED_FLAG_ADVICE: Final = (
+    "Please don't do these exercises today. That sign can mean a nerve in your back is being "
+    "pressed hard, and it needs checking urgently. Contact a doctor now, or go to an emergency "
+    "department or call emergency services."
+)
+
+THANK_YOU: Final = "Thank you."
+
+RATING_QUESTION: Final = (
+    "How bad is the leg pain right now, from zero for no pain to ten for the worst pain "
+    "imaginable? Or say skip."
+)
+
+
+def routine_question(routine_ids: Sequence[str]) -> str:
+    return f"Which routine would you like: {_either(routine_ids)}?"
+
+
+def routine_options(routine_ids: Sequence[str]) -> str:
+    return _either(routine_ids)
+
+
+def routine_chosen(title: str, description: str) -> str:
+    return f"{title}. {description}"
+
+
+def rating_heard(value: int) -> str:
+    return f"{number_words(value).capitalize()}. Thank you."
+
+
+# --------------------------------------------------------------- questions
+
+SYMPTOM_QUESTION: Final = "Is the leg pain better, worse or the same?"
+SIDE_QUESTION: Final = "Which side is the leg pain on, left or right?"
+CONFIRM_WORSE: Final = "I think you said worse. Is the leg pain worse? Please say yes or no."
+
+#: What to say to answer, by question ("Please say ...").
+SYMPTOM_OPTIONS: Final = "better, worse, or the same"
+YES_NO_OPTIONS: Final = "yes or no"
+SIDE_OPTIONS: Final = "left or right"
+RATING_OPTIONS: Final = "a number from zero to ten, or skip"
+
+NOT_CAUGHT: Final = "Sorry, I didn't catch that."
+NOT_AN_ANSWER: Final = "Sorry, that's not one of the answers."
+NOT_SURE: Final = "I want to be sure I heard you right."
+NO_ANSWER_HEARD: Final = "I didn't hear an answer."
+ARE_YOU_THERE: Final = "Are you there?"
+#: Said before asking again after "no" to :data:`CONFIRM_WORSE`.
+ALL_RIGHT: Final = "All right."
+#: Said before asking the side again after "both".
+PICK_WORSE_SIDE: Final = "Then pick the side where it is worse."
+NEED_ANSWER: Final = "I need this answer before we go on."
+NEED_SYMPTOM: Final = "I need to know how the leg is before choosing the next exercise."
+
+
+def reprompt(why: str, options: str) -> str:
+    return f"{why} Please say {options}."
+
+
+def with_prefix(prefix: str, question: str) -> str:
+    """A short lead-in, then the question again."""
+    return f"{prefix} {question}"
+
+
+# ----------------------------------------------------------------- commands
+
+COMMANDS_HELP: Final = (
+    "At any time you can say pause, resume, repeat, skip, stop, slower, faster, or help. "
+    "If something hurts, say ouch."
+)
+
+
+def help_for_question(options: str) -> str:
+    return f"Please say {options}. {COMMANDS_HELP}"
+
+
+#: The one reminder of what to do while paused.
+PAUSED: Final = "We're paused. Say resume to carry on, or stop to finish."
+PAUSED_BY_USER: Final = "Paused."
+PAUSED_FOR_NO_ANSWER: Final = "I'll pause here."
+ALREADY_PAUSED: Final = "We're already paused. Say resume when you're ready."
+NOT_PAUSED: Final = "We're not paused."
+JUST_FINISHING: Final = "We're just finishing."
+SOUND_BACK: Final = "Sound is working again. Say resume when you're ready."
+CARRY_ON: Final = "Let's carry on."
+CARRYING_ON: Final = "Carrying on."
+AGAIN_FROM_START: Final = "Again, from the start."
+SKIPPED: Final = "Skipped."
+SLOWER: Final = "Slower."
+FASTER: Final = "Faster."
+SLOWEST: Final = "That's as slow as I count."
+FASTEST: Final = "That's as fast as I count."
+STOP_AND_RELAX: Final = "Stop there and relax."
+#: Said before the symptom question when "ouch" is heard while it is open.
+HURTS_REST: Final = "If it hurts, stop and rest."
+HURTS_ADVICE: Final = "If something hurts, stop moving and rest in a comfortable position."
+STOPPING_NOW: Final = "Stopping now."
+
+
+def paused_because(why: str) -> str:
+    return f"{why} Say resume when you're ready."
+
+
+def sound_problem(message: str) -> str:
+    return f"Sound problem: {message}"
+
+
+def skipping(exercise_name: str) -> str:
+    return f"Skipping {exercise_name}."
+
+
+# ---------------------------------------------------------------- exercises
+
+#: Fills ``{side}`` when the side is not known, and ``{other_side}`` when it is "both".
+UNKNOWN_SIDE: Final = "painful"
+OTHER_SIDE: Final = "other"
+REST_BETWEEN_SETS: Final = "Rest for a moment."
+THIRTY_TO_GO: Final = "Thirty seconds to go."
+TEN_SECONDS: Final = "Ten seconds."
+
+
+def fill_side(text: str, side: str | None) -> str:
+    """A routine line with ``{side}`` / ``{other_side}`` filled in."""
+    side = side or UNKNOWN_SIDE
+    other = {"left": "right", "right": "left"}.get(side, OTHER_SIDE)
+    return text.replace("{side}", side).replace("{other_side}", other)
+
+
+def next_exercise(name: str) -> str:
+    return f"Next: {name}."
+
+
+def next_one_sided(name: str) -> str:
+    return f"Next: {name}. This one is done on the painful side."
+
+
+def now_side(side: str | None) -> str:
+    return f"Now the {side} side."
+
+
+def rep_count(rep: int, cue_words: str) -> str:
+    count = number_words(rep).capitalize()
+    return f"{count}, {cue_words}." if cue_words else f"{count}."
+
+
+def reps_done(reps: int) -> str:
+    return f"That's {number_words(reps)}. Well done."
+
+
+def hold_start(hold_cue: str, hold_s: int, watch: str | None) -> str:
+    start = f"{hold_cue.rstrip('.')}, {number_words(hold_s)} seconds."
+    return f"{start} {watch}" if watch else start
+
+
+def countdown(seconds: int) -> str:
+    return number_words(seconds).capitalize() + "."
+
+
+def extend_hold(extra_s: int) -> str:
+    return (
+        "Good. While it keeps easing, stay there a little longer: another "
+        f"{number_words(extra_s)} seconds."
+    )
+
+
+# ------------------------------------------------------------------ endings
+
+END_OF_ROUTINE: Final = "That's the end of the routine."
+WORSE_TWICE: Final = "Your leg pain has got worse twice today, so we'll stop here."
+WORSE_GENERAL_ADVICE: Final = (
+    "If the pain keeps getting worse, spreads further down your leg, or you notice numbness "
+    "or weakness, contact your doctor or physiotherapist."
+)
+NO_RESPONSE_GOODBYE: Final = (
+    "I haven't heard from you for a while, so I'll end the session here. Take care."
+)
+#: The summary's last words, by outcome.
+GOODBYES: Final[Mapping[str, str]] = {
+    "completed": "Well done. Take care, and go gently for the rest of the day.",
+    "stopped_worse": "We stopped because the pain got worse. Take care.",
+    "stopped_by_user": "Take care.",
+}
+
+
+def visit_limit(exercise_name: str) -> str:
+    return f"We've done {exercise_name} as often as is useful for one session."
+
+
+def summary(done: Sequence[str], ratings: Mapping[str, int], outcome: str) -> str:
+    """What was done, the ratings before and after, and a goodbye."""
+    parts: list[str] = []
+    if done:
+        noun = "exercise" if len(done) == 1 else "exercises"
+        parts.append(f"Today you did {number_words(len(done))} {noun}: {_both(done)}.")
+    before, after = ratings.get("before"), ratings.get("after")
+    if before is not None and after is not None:
+        b, a = number_words(before), number_words(after)
+        parts.append(f"Your leg pain went from {b} to {a} out of ten.")
+    goodbye = GOODBYES.get(outcome)
+    if goodbye:
+        parts.append(goodbye)
+    return " ".join(parts)
+
+
+# ------------------------------------------------------------ speech cache
+
+
+def cached_lines(routines: Iterable[Routine] = ()) -> tuple[str, ...]:
+    """Short lines said over and over, worth synthesising before they are needed:
+    the countdown, the hold milestones and each routine's own cue words."""
+    lines = [countdown(n) for n in range(1, 11)]
+    lines += [TEN_SECONDS, THIRTY_TO_GO, THANK_YOU, STOP_AND_RELAX]
+    for routine in routines:
+        for exercise in routine.exercises:
+            lines += [exercise.hold_cue, exercise.release_cue]
+    lines.append(SYMPTOM_QUESTION)
+    return tuple(dict.fromkeys(lines))

@@ -1,0 +1,104 @@
+"""Barge-in: while the coach speaks, only "stop", "pause" or "ouch" may cut in.
+
+While the speaker plays (plus a short tail for the room's echo) the main
+recognizer does not listen for answers, so the coach never answers itself.  A
+second recognizer, the streaming spotter, listens for the barge-in phrases in
+that time; until it is ready (it is built in the background) the main
+recognizer is switched to the ``command`` context instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+
+from ..audio.source import Frame
+from ..events import Heard
+from ..tts.speaker import Speaker
+from ..vocab import Context
+from .protocols import RecognizerLike
+
+__all__ = ["BargeInPolicy"]
+
+
+class BargeInPolicy:
+    def __init__(
+        self,
+        barge_in: RecognizerLike | None,
+        intents: Sequence[str],
+        tail_ms: int,
+        factory: Callable[[], RecognizerLike] | None = None,
+    ) -> None:
+        #: The recognizer fed while the coach speaks (``None``: the main one is).
+        self.barge_in = barge_in
+        self.intents = tuple(intents)
+        self.tail_ms = tail_ms
+        self._factory = factory
+        self._ready: RecognizerLike | None = None
+        self.muted = False
+        self._mute_until = 0
+
+    def start_building(self, on_error: Callable[[str], None]) -> None:
+        """Build the spotter in the background (after the first words are on their
+        way, so start-up stays quick)."""
+        if self._factory is None or self.barge_in is not None:
+            return
+        factory = self._factory
+
+        def build() -> None:
+            try:
+                self._ready = factory()
+            except Exception as exc:  # the main recognizer still hears "stop"
+                on_error(f"barge-in recognizer unavailable ({exc})")
+
+        threading.Thread(target=build, daemon=True).start()
+
+    def speech_ended(self, timestamp_ms: int) -> None:
+        self._mute_until = max(self._mute_until, timestamp_ms + self.tail_ms)
+
+    def listen(self, recognizer: RecognizerLike, context: Context | None) -> None:
+        """The engine listens in a new context: the main recognizer follows now,
+        unless it is standing in for the spotter."""
+        if not self.muted or self.barge_in is not None:
+            recognizer.reset()
+            recognizer.set_context(context)
+
+    def update(
+        self, now: int, speaker: Speaker, recognizer: RecognizerLike, context: Context | None
+    ) -> bool:
+        """Mute or unmute for ``now``; whether the coach counts as speaking."""
+        speaking = speaker.speaking or now < self._mute_until
+        if speaking != self.muted:
+            self.set_muted(speaking, recognizer, context)
+        if speaking and self.barge_in is None and self._ready is not None:
+            self.set_muted(True, recognizer, context)  # adopt the spotter now it is ready
+        return speaking
+
+    def set_muted(self, muted: bool, recognizer: RecognizerLike, context: Context | None) -> None:
+        self.muted = muted
+        if self.barge_in is None and self._ready is not None:
+            self.barge_in = self._ready
+        recognizer.reset()
+        if self.barge_in is not None:
+            self.barge_in.reset()
+            self.barge_in.set_context(Context.COMMAND)
+            recognizer.set_context(context)
+        else:
+            recognizer.set_context(Context.COMMAND if muted else context)
+
+    def barge_ins(
+        self, frame: Frame, speaker: Speaker, recognizer: RecognizerLike
+    ) -> Iterator[Heard]:
+        """What in ``frame`` cuts the coach off; the caller stops the speaker before
+        taking the next (so an echo check sees what is still playing)."""
+        checker = self.barge_in or recognizer
+        for result in checker.accept(frame.samples, frame.timestamp_ms):
+            if isinstance(result, Heard) and self._may_barge_in(result, speaker):
+                self._mute_until = 0
+                yield result
+
+    def _may_barge_in(self, result: Heard, speaker: Speaker) -> bool:
+        if result.intent not in self.intents:
+            return False
+        # The coach saying "stop" or "pause" itself is not the user (echo).
+        return result.intent not in speaker.text_now().lower()

@@ -1,0 +1,211 @@
+"""The real thing wired up: microphone, recognizer, voice, engine, journal, Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from ..clock import MonotonicClock
+from ..config import Settings
+from ..events import Heard, NotUnderstood
+from ..journal import Recordable
+from ..tts.speaker import VoiceSpeaker
+from ..tts.voices import Synth
+from ..vocab import BARGE_IN_INTENTS, Context
+from .captions import Caption, Captions, LineCaptions, printer
+from .loop import Runtime
+from .protocols import EngineLike, RecognizerLike
+
+__all__ = ["build_voice_runtime", "run_voice", "INTERRUPTED_EXIT"]
+
+#: Exit code after Ctrl-C.
+INTERRUPTED_EXIT = 130
+
+
+class _CtrlC:
+    """Ctrl-C sets an event the loop checks every frame, instead of raising anywhere."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        self.event.set()
+
+    def __enter__(self) -> threading.Event:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self.event
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _open_voice(
+    settings: Settings, clock: MonotonicClock, notice: Callable[[str, str], None] | None
+) -> tuple[VoiceSpeaker, Synth]:
+    from ..audio.devices import resolve_device
+    from ..paths import cache_dir
+    from ..tts.player import SoundDevicePlayer
+    from ..tts.voices import open_synth
+
+    resolve_device(settings.input_device, "input")
+    resolve_device(settings.output_device, "output")
+    player = SoundDevicePlayer(clock, settings.output_device)
+    player.open()  # first: a stream takes a moment to start running
+    # Piper (or espeak-ng, with a notice when Piper is missing)
+    synth = open_synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir(), notice)
+    return VoiceSpeaker(synth, player), synth
+
+
+def _open_recognizer(settings: Settings) -> Any:
+    from ..asr.base import create_recognizer
+
+    if settings.engine == "pocketsphinx":
+        # bundled model: load it while the first words are being said
+        return _Loading(lambda: create_recognizer(settings), "pocketsphinx")
+    # a missing Vosk model must be reported before the session starts
+    return create_recognizer(settings, settings.vosk_model)
+
+
+def build_voice_runtime(
+    settings: Settings,
+    caption: Caption | None = None,
+    *,
+    clock: MonotonicClock | None = None,
+    engine: EngineLike | None = None,
+    journal: Recordable | None = None,
+    observer: Callable[[str, object, int], None] | None = None,
+    captions: Captions | None = None,
+) -> Runtime:
+    """The real thing: microphone, PocketSphinx/Vosk, pyttsx3 + sounddevice, the engine.
+
+    Raises ``AudioDeviceError`` (one line naming the device) when there is no
+    usable input or output device.  ``engine`` defaults to a session of
+    ``settings.routine``.  Close ``runtime.speaker`` when done.
+    """
+    from ..audio.source import MicrophoneSource
+    from ..dialog import prompts
+    from ..dialog.routine import load_routines
+    from ..ui.ahead import render_ahead
+
+    clock = clock or MonotonicClock()
+    notice = (lambda _, text: captions.state(text)) if captions else caption
+    speaker, synth = _open_voice(settings, clock, notice)
+    try:
+        recognizer = _open_recognizer(settings)
+        routines = load_routines()
+        if engine is None:
+            from ..dialog.engine import Engine
+
+            routine_id = None if settings.routine == "ask" else settings.routine
+            engine = Engine(routines, clock, routine_id=routine_id, recognizer=recognizer.name)
+    except BaseException:
+        speaker.close()
+        raise
+    return Runtime(
+        source=MicrophoneSource(clock, settings.input_device),
+        recognizer=recognizer,
+        speaker=speaker,
+        engine=engine,
+        clock=clock,
+        journal=journal,
+        caption=caption,
+        captions=captions,
+        warm=list(prompts.cached_lines(routines.values())),
+        warm_cache=(ahead := render_ahead(synth, speaker)).add_one,  # in the background
+        observer=ahead.chain(observer),  # and the lines it may say next, while exercising
+        barge_in_factory=_barge_in_factory(recognizer.name),
+    )
+
+
+class _Loading:
+    """A recognizer being built in a background thread; the first call waits for it."""
+
+    def __init__(self, factory: Callable[[], Any], name: str) -> None:
+        self.name = name
+        self._factory = factory
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._build, daemon=True)
+        self._thread.start()
+
+    def _build(self) -> None:
+        try:
+            self._value = self._factory()
+        except BaseException as exc:  # re-raised in the loop on first use
+            self._error = exc
+
+    def _get(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def set_context(self, context: Context | None) -> None:
+        self._get().set_context(context)
+
+    def accept(self, samples: Any, timestamp_ms: int) -> list[Heard | NotUnderstood]:
+        result: list[Heard | NotUnderstood] = self._get().accept(samples, timestamp_ms)
+        return result
+
+    def reset(self) -> None:
+        self._get().reset()
+
+
+def _barge_in_factory(engine_name: str) -> Callable[[], RecognizerLike] | None:
+    """A streaming spotter of the barge-in phrases (PocketSphinx's bundled model, so
+    it works whichever engine answers are recognised with)."""
+    if engine_name not in ("pocketsphinx", "vosk"):
+        return None
+
+    def make() -> RecognizerLike:
+        from ..asr.spotter import BargeInSpotter
+
+        return BargeInSpotter(BARGE_IN_INTENTS)
+
+    return make
+
+
+def run_voice(settings: Settings, quiet: bool = False, captions: Captions | None = None) -> int:
+    """``backcoach run``: a spoken session through the microphone and speaker.
+
+    ``captions`` (e.g. a terminal screen) replaces the printed lines.  Raises
+    ``AudioDeviceError`` (one line naming the device) when there is no usable
+    input or output device, before the session starts.
+    """
+    from ..audio.devices import filtered_stderr
+
+    with filtered_stderr():
+        return _run_voice(settings, captions or LineCaptions(printer(quiet)))
+
+
+def _run_voice(settings: Settings, captions: Captions) -> int:
+    from ..journal import open_session_journal
+
+    # a screen that follows the session (assistant.ui.screen) also observes the engine
+    runtime = build_voice_runtime(
+        settings, captions=captions, observer=getattr(captions, "observe", None)
+    )
+    try:
+        journal = open_session_journal(captions.state)
+    except BaseException:
+        runtime.speaker.close()
+        raise
+    runtime.journal = journal
+    try:
+        with _CtrlC() as stop:
+            outcome = runtime.run(stop)
+    finally:
+        runtime.speaker.close()
+        if journal is not None:
+            journal.close(interrupted=runtime.interrupted)
+    if runtime.interrupted:
+        captions.state("session stopped; everything so far is saved in the journal.")
+        return INTERRUPTED_EXIT
+    captions.state(f"session ended: {outcome}.")
+    return 0

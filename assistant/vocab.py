@@ -1,0 +1,126 @@
+"""The words the parts of Back Coach share: one ``StrEnum`` per vocabulary.
+
+Every member equals the string the journal, the scenario files and the phrase
+file already use (``Outcome.STOPPED_WORSE == "stopped_worse"``), so records
+written before these enums existed read the same.  This module imports nothing
+of the project: any layer may use it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+__all__ = [
+    "Context",
+    "Outcome",
+    "LogKind",
+    "Answer",
+    "YesNo",
+    "Side",
+    "Command",
+    "BargeIn",
+    "Hurt",
+    "CONTEXTS",
+    "OUTCOMES",
+    "COMMAND_INTENTS",
+    "BARGE_IN_INTENTS",
+    "SAFETY_INTENTS",
+]
+
+
+class Context(StrEnum):
+    """What the engine listens for; the recognizer restricts its grammar to it.
+    Global commands are accepted in every context."""
+
+    SYMPTOM = "symptom"
+    YES_NO = "yes-no"
+    SIDE = "side"
+    NUMBER = "number"
+    ROUTINE = "routine"
+    COMMAND = "command"
+
+
+class Outcome(StrEnum):
+    """How a session ended (``End.outcome``, the journal's ``sessions.outcome``)."""
+
+    COMPLETED = "completed"
+    STOPPED_WORSE = "stopped_worse"
+    STOPPED_BY_USER = "stopped_by_user"
+    RED_FLAG = "red_flag"
+    NO_RESPONSE = "no_response"
+    #: Ctrl-C, or a session the journal never saw end (a crash, a power cut).
+    INTERRUPTED = "interrupted"
+
+
+class LogKind(StrEnum):
+    """``LogEntry.kind``: what a journal record is about."""
+
+    SESSION_STARTED = "session_started"
+    RATING = "rating"
+    EXERCISE_STARTED = "exercise_started"
+    EXERCISE_FINISHED = "exercise_finished"
+    COMMAND = "command"
+    SESSION_ENDED = "session_ended"
+
+
+class Answer(StrEnum):
+    """Answers to "Is the leg pain better, worse or the same?" (routines' ``next`` keys)."""
+
+    BETTER = "better"
+    SAME = "same"
+    WORSE = "worse"
+
+
+class YesNo(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class Side(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+    BOTH = "both"
+
+
+class Command(StrEnum):
+    """Global commands, heard in every context.  ``OUCH`` is "worse, stop now"."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    REPEAT = "repeat"
+    SKIP = "skip"
+    STOP = "stop"
+    SLOWER = "slower"
+    FASTER = "faster"
+    HELP = "help"
+    OUCH = "ouch"
+
+
+class BargeIn(StrEnum):
+    """Intents that may cut the coach off while it speaks."""
+
+    STOP = Command.STOP.value
+    PAUSE = Command.PAUSE.value
+    OUCH = Command.OUCH.value
+
+
+class Hurt(StrEnum):
+    """Intents that stop a movement at once: heard during an exercise, "worse" is
+    taken as "ouch" (it hurts now), never as an answer to a question not asked."""
+
+    OUCH = Command.OUCH.value
+    WORSE = Answer.WORSE.value
+
+
+#: The same vocabularies as plain tuples, in their canonical order (argparse
+#: choices, validation messages, parametrised tests).
+#: Plain ``str`` values: C extensions (PocketSphinx) take exactly a ``str``.
+CONTEXTS: Final[tuple[str, ...]] = tuple(c.value for c in Context)
+#: The outcomes the engine can end a session with (``interrupted`` is the journal's).
+OUTCOMES: Final[tuple[str, ...]] = tuple(o.value for o in Outcome if o is not Outcome.INTERRUPTED)
+COMMAND_INTENTS: Final[tuple[str, ...]] = tuple(c.value for c in Command)
+BARGE_IN_INTENTS: Final[tuple[str, ...]] = tuple(b.value for b in BargeIn)
+#: Answers whose confusion is the costly one (a wrong "better" for "worse", a wrong
+#: "no" to a red-flag question): recognizers ask a wider margin for them.
+SAFETY_INTENTS: Final[frozenset[str]] = frozenset(i.value for i in (*Answer, *YesNo))
