@@ -158,3 +158,33 @@ def test_a_long_new_line_starts_playing_after_its_first_sentence(
     finally:
         speaker.close()
         recording.stop()
+
+
+@pytest.mark.audio
+def test_ctrl_c_while_lines_are_rendered_ahead_ends_cleanly(
+    pulse: PulseAudio, tmp_path: Path
+) -> None:
+    """onnxruntime aborts the process if Python exits while it renders: the session
+    must wait for the line in progress (a new cache: rendering ahead is busy)."""
+    import signal
+    import subprocess
+
+    env = pulse.client_env() | {"BACKCOACH_HOME": str(tmp_path), "COLUMNS": "200"}
+    devices = ["--input-device", "pulse", "--output-device", "pulse"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "run", *devices],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    cache = tmp_path / "cache" / "tts"
+    deadline = time.monotonic() + 60
+    while not list(cache.rglob("*.flac")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # until the first lines are kept: rendering ahead is under way
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert "terminate called" not in err and "Aborted" not in err
+    assert "session stopped" in err

@@ -67,6 +67,7 @@ class PiperSynth:
         self._voice: Any = None
         self._error: BaseException | None = None
         self._synth_lock = threading.Lock()
+        self._closed = False
         self._loaded = threading.Event()
         self._loader: threading.Thread | None = None
         self._loader_lock = threading.Lock()
@@ -105,7 +106,14 @@ class PiperSynth:
         return self._voice
 
     def close(self) -> None:
-        """Nothing to release (onnxruntime frees the session with the object)."""
+        """Wait for a rendering in progress and refuse new ones: onnxruntime aborts the
+        whole process if the interpreter exits while one of its threads is running."""
+        with self._loader_lock:
+            loader = self._loader
+        if loader is not None:
+            loader.join(timeout=10)
+        with self._synth_lock:
+            self._closed = True
 
     # ------------------------------------------------------------- rendering
 
@@ -115,6 +123,8 @@ class PiperSynth:
         voice = self._piper()
         config = SynthesisConfig(length_scale=self.length_scale, volume=0.9 * self.volume)
         with self._synth_lock:
+            if self._closed:
+                raise SpeechOutputError("the Piper voice was closed")
             pieces = [chunk.audio_int16_array for chunk in voice.synthesize(sentence, config)]
         if not pieces:
             raise SpeechOutputError(f"Piper produced no audio for {sentence!r}")
