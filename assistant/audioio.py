@@ -10,7 +10,9 @@ its first word should not wait for them.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ __all__ = [
     "AudioFileError",
     "read_audio",
     "read_audio_native",
+    "stream_audio",
     "write_audio",
     "to_mono_16k",
     "float_to_int16",
@@ -35,6 +38,8 @@ __all__ = [
 SAMPLE_RATE = 16000
 
 Int16Array = npt.NDArray[np.int16]
+#: Frames read at a time (about 6 s at 44.1 kHz): what a long file costs in memory.
+BLOCK_FRAMES = 1 << 18
 
 #: The committed fixtures' (and scripted replies') room: int16 units, about -75 dBFS.
 FIXTURE_DITHER_RMS = 6.0
@@ -66,8 +71,8 @@ def to_mono_16k(samples: npt.ArrayLike, sample_rate: int) -> Int16Array:
     return float_to_int16(floats)
 
 
-def _read(path: Path, dtype: str) -> tuple[npt.NDArray[Any], int]:
-    """(frames x channels, sample rate); the one place a file is decoded."""
+def _open(path: Path) -> Any:
+    """The file as a ``soundfile.SoundFile``; the one place a file is opened for reading."""
     if not path.exists():
         raise AudioFileError(f"{path}: no such file")
     if path.is_dir():
@@ -75,30 +80,80 @@ def _read(path: Path, dtype: str) -> tuple[npt.NDArray[Any], int]:
     import soundfile as sf
 
     try:
-        data, rate = sf.read(str(path), dtype=dtype, always_2d=True)
-    except sf.LibsndfileError as exc:
-        raise AudioFileError(
-            f"{path}: not a readable audio file ({exc.error_string}); give a WAV file"
-        ) from exc
-    except OSError as exc:
-        raise AudioFileError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    except RuntimeError as exc:
-        raise AudioFileError(f"{path}: not a readable audio file ({exc})") from exc
-    if data.shape[0] == 0:
+        handle = sf.SoundFile(str(path))
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise _unreadable(path, exc) from exc
+    if handle.frames == 0:
+        handle.close()
         raise AudioFileError(f"{path}: contains no audio")
-    return data, int(rate)
+    return handle
 
 
-def read_audio(path: str | Path) -> Int16Array:
-    """Read an audio file and return 16 kHz mono int16 samples."""
-    data, rate = _read(Path(path), "float32")
-    return to_mono_16k(data, rate)
+def _unreadable(path: Path, exc: Exception) -> AudioFileError:
+    import soundfile as sf
+
+    if isinstance(exc, sf.LibsndfileError):
+        return AudioFileError(
+            f"{path}: not a readable audio file ({exc.error_string}); give a WAV file"
+        )
+    if isinstance(exc, OSError):
+        return AudioFileError(f"{path}: cannot read ({exc.strerror or exc})")
+    return AudioFileError(f"{path}: not a readable audio file ({exc})")
+
+
+def stream_audio(
+    path: str | Path, block_frames: int = BLOCK_FRAMES
+) -> Generator[Int16Array, None, None]:
+    """A file as blocks of 16 kHz mono int16, read and resampled one block at a time,
+    so memory is that of a block however long the file.  The blocks joined are
+    exactly what ``read_audio`` returns (soxr's stream gives the one-shot result)."""
+    path = Path(path)
+    with _open(path) as handle:
+        resampler = None
+        if handle.samplerate != SAMPLE_RATE:
+            import soxr
+
+            resampler = soxr.ResampleStream(
+                handle.samplerate, SAMPLE_RATE, 1, dtype="float32", quality="HQ"
+            )
+        while True:
+            try:
+                data = handle.read(block_frames, dtype="float32", always_2d=True)
+            except (OSError, RuntimeError, ValueError) as exc:  # damaged half-way
+                raise _unreadable(path, exc) from exc
+            mono = data.mean(axis=1)
+            if resampler is not None:
+                mono = resampler.resample_chunk(mono, last=len(data) < block_frames)
+            if mono.size:
+                yield float_to_int16(mono)
+            if len(data) < block_frames:
+                return
+
+
+def read_audio(path: str | Path, max_s: float | None = None) -> Int16Array:
+    """Read an audio file and return 16 kHz mono int16 samples; with ``max_s``,
+    only that much of its start, and reading stops there (a long file costs a block)."""
+    wanted = None if max_s is None else int(max_s * SAMPLE_RATE)
+    blocks: list[Int16Array] = []
+    with contextlib.closing(stream_audio(path)) as stream:
+        for block in stream:
+            blocks.append(block)
+            if wanted is not None and sum(b.size for b in blocks) >= wanted:
+                break
+    samples = np.concatenate(blocks) if blocks else np.zeros(0, np.int16)
+    return samples if wanted is None else samples[:wanted]
 
 
 def read_audio_native(path: str | Path) -> tuple[Int16Array, int]:
     """(mono int16 samples, the file's own rate): exact for 16-bit files, so a
     cache of synthesised speech reads back what was written."""
-    data, rate = _read(Path(path), "int16")
+    path = Path(path)
+    with _open(path) as handle:
+        try:
+            data = handle.read(dtype="int16", always_2d=True)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise _unreadable(path, exc) from exc
+        rate = int(handle.samplerate)
     if data.shape[1] == 1:
         return data[:, 0].copy(), rate
     return data.mean(axis=1).astype(np.int16), rate

@@ -48,7 +48,7 @@ def test_real_speakers_are_optional_and_mapped_to_contexts(tmp_path: Path) -> No
 
 def test_small_run_reports_every_figure(tmp_path: Path) -> None:
     report = run_bench(
-        "pocketsphinx", None, 60, ["clean"], False, tmp_path, lambda _t: None, measure_rss=False
+        "pocketsphinx", {}, 60, ["clean"], False, tmp_path, lambda _t: None, measure_rss=False
     )
     row = report["results"]["pocketsphinx"]["clean"]  # type: ignore[index]
     for key in (

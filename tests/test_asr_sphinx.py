@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from assistant.asr.base import Recognizer, create_recognizer, decode_clip
+from assistant.asr.protocol import Recognizer, decode_clip
+from assistant.asr.registry import create_recognizer
 from assistant.asr.sphinx import SphinxRecognizer
 from assistant.audioio import read_audio
 from assistant.bench.fixtures import read_manifest
@@ -197,7 +198,7 @@ def test_create_recognizer_by_name() -> None:
     text = create_recognizer("text")
     assert text.name == "text"
     with pytest.raises(ValueError, match="unknown recognizer engine"):
-        create_recognizer("whisper")
+        create_recognizer("siri")
 
 
 def test_a_short_pause_inside_an_answer_does_not_end_it(sphinx: SphinxRecognizer) -> None:

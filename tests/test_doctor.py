@@ -109,3 +109,34 @@ def test_devices_are_found_through_a_running_sound_server(tmp_path: Path, pulse:
     missing = doctor(tmp_path, "--input-device", "no-such-mic")
     assert "warn" in line(missing.stdout, "Microphone (input)")
     assert "'no-such-mic' was not found" in missing.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the places of a POSIX system")
+def test_only_the_places_looked_in_on_this_system_are_listed(tmp_path: Path) -> None:
+    result = doctor(tmp_path)
+    text = " ".join(result.stdout.split())
+    assert "/usr/share/vosk" in text and ".cache/vosk" in text
+    assert "AppData" not in text
+
+
+def test_a_damaged_journal_fails_with_the_fix_and_is_left_as_it_was(tmp_path: Path) -> None:
+    from assistant.events import LogEntry
+    from assistant.journal import open_journal
+
+    path = tmp_path / "data" / "journal.sqlite3"
+    with open_journal(path) as journal:
+        for index in range(60):
+            journal.record(LogEntry("session_started", index, {"routine": "extension"}))
+            journal.record(LogEntry("exercise_started", index, {"exercise": "x" * 200}))
+            journal.record(LogEntry("session_ended", index, {"outcome": "completed"}))
+    intact = doctor(tmp_path)
+    assert "ok" in line(intact.stdout, "Journal file") and "60 session(s)" in intact.stdout
+    damaged = bytearray(path.read_bytes())
+    damaged[4096 * 3 : 4096 * 3 + 2000] = b"\x17" * 2000  # a page of a table, overwritten
+    path.write_bytes(damaged)
+    result = doctor(tmp_path)
+    assert result.returncode == 1
+    assert "FAIL" in line(result.stdout, "Journal file")
+    text = " ".join(result.stdout.split())
+    assert "damaged" in text and "move it aside" in text
+    assert path.read_bytes() == damaged

@@ -123,7 +123,7 @@ LAYERS: dict[str, int] = {
     "assistant.errors": 0,
     "assistant.paths": 0,
     "assistant.vocab": 0,
-    "assistant.sources": 0,  # the articles' titles
+    "assistant.sources": 0,  # the articles' titles: data only
     "assistant.dialog": 1,
     "assistant.diagram": 2,
     "assistant.audioio": 2,
@@ -132,12 +132,12 @@ LAYERS: dict[str, int] = {
     "assistant.tts": 2,
     "assistant.journal": 2,
     "assistant.report": 2,
+    "assistant.ui": 2,  # the screen and the microphone check, beside speech output
     # Settings are checked against the engine registry (assistant.asr).
     "assistant.config": 3,
     "assistant.runtime": 4,
     "assistant.textsession": 4,
     "assistant.scenario": 4,
-    "assistant.ui": 4,  # the session screen, the lines rendered ahead
     "assistant.cli": 5,
     "assistant.__main__": 5,
     "assistant.commands": 5,

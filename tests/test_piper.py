@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soxr
 
-from assistant.asr.base import decode_clip
+from assistant.asr.protocol import decode_clip
 from assistant.asr.sphinx import SphinxRecognizer
 from assistant.bench.pulse import PulseAudio
 from assistant.clock import MonotonicClock

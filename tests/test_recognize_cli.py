@@ -27,7 +27,7 @@ def test_plain_lines(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(lines) == 2
     assert lines[0].startswith(WORSE + ": worse ")
     assert lines[1].startswith(COUGH + ": not understood")
-    assert "PocketSphinx" in out.err
+    assert "auto: Whisper" in out.err  # the default engine says which it chose
 
 
 def test_json_lines_and_error_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,10 +7,12 @@ removed by the 250 Hz high-pass before the periodicity check.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["voiced_ms", "modulation_db", "speech_band_ratio"]
+__all__ = ["voiced_ms", "modulation_db", "speech_band_ratio", "snr_db"]
 
 _RATE = 16000
 _WIN = 480  # 30 ms
@@ -64,3 +66,18 @@ def speech_band_ratio(samples: npt.NDArray[np.int16], low_hz: float = 250.0) -> 
     freqs = np.fft.rfftfreq(x.size, 1.0 / _RATE)
     total = float(power.sum()) or 1.0
     return float(power[(freqs >= low_hz) & (freqs <= 4000)].sum()) / total
+
+
+def snr_db(
+    audio: npt.NDArray[np.int16], core: npt.NDArray[np.int16], end_offset: int, tail_ms: int = 60
+) -> float:
+    """Loudness of the utterance over the room's noise: the quieter of the 150 ms
+    before it (the start of the pre-roll) and the ``tail_ms`` after it (so
+    speech at the very start of a recording is not taken for the noise)."""
+
+    def power(x: npt.NDArray[np.int16]) -> float:
+        return float(np.mean(x.astype(np.float64) ** 2)) + 1.0 if x.size else math.inf
+
+    before = audio[: 150 * 16]
+    after = audio[end_offset : end_offset + tail_ms * 16]
+    return 10.0 * math.log10(power(core) / min(power(before), power(after)))

@@ -46,8 +46,8 @@ import os
 import tempfile
 import threading
 import warnings
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,17 +55,19 @@ import numpy.typing as npt
 import pocketsphinx
 
 from ..errors import RecognizerError
-from ..events import CONTEXTS, Heard, NotUnderstood
-from ..vocab import SAFETY_INTENTS
+from ..events import CONTEXTS, Heard
 from . import phrases
-from .base import Result
-from .denoise import denoise
-from .endpoint import EndpointConfig, Endpointer, SegmentEvent
-from .features import modulation_db, speech_band_ratio, voiced_ms
+from .endpoint import EndpointConfig, SegmentEvent
 from .matcher import match_intent
+from .protocol import Result
+from .sphinx_checks import Utterance, judge, log_score
+from .utterance import DECODE_TAIL_MS, UtteranceRecognizer
+from .verdict import Verdict
 
 __all__ = [
     "restart_noise_estimate",
+    "open_decoders",
+    "add_phone_loop",
     "SphinxRecognizer",
     "Thresholds",
     "jsgf_grammar",
@@ -75,14 +77,9 @@ __all__ = [
     "DECODE_TAIL_MS",
 ]
 
-#: Quiet after the last speech that is decoded with the utterance; decoding starts
-#: then, while the endpointer waits out the rest of its end-of-speech silence.
-DECODE_TAIL_MS = 60
-
 #: PocketSphinx's default beams: narrower ones (1e-25) were faster but lost the
 #: right path on about one clip in ten.
 DECODER_BEAMS: dict[str, float] = {}
-_LOG_BASE = math.log(1.0001)
 
 
 @dataclass(frozen=True)
@@ -146,6 +143,28 @@ def small_dictionary(full_dict: Path) -> str:
     return "".join(lines)
 
 
+def open_decoders(cmn: str, *options: Mapping[str, object]) -> list[pocketsphinx.Decoder]:
+    """Decoders on the bundled model with a dictionary of only the phrase words, one
+    per ``options`` (shared by the recognizer and the barge-in spotter)."""
+    hmm, full_dict = model_paths()
+    if not hmm.is_dir():
+        raise RecognizerError(f"{hmm}: PocketSphinx model missing; reinstall pocketsphinx")
+    with tempfile.TemporaryDirectory() as tmp:
+        dict_path = os.path.join(tmp, "backcoach.dict")
+        Path(dict_path).write_text(small_dictionary(full_dict), encoding="utf-8")
+        common = {"hmm": str(hmm), "dict": dict_path, "lm": None, "loglevel": "FATAL", "cmn": cmn}
+        try:
+            return [pocketsphinx.Decoder(**common, **extra) for extra in options]
+        except (RuntimeError, ValueError) as exc:
+            raise RecognizerError(f"{hmm}: PocketSphinx could not start ({exc})") from exc
+
+
+def add_phone_loop(decoder: pocketsphinx.Decoder) -> None:
+    """An all-phone loop: the best any sequence of English phones can do."""
+    decoder.add_allphone_file("allphone", None)
+    decoder.activate_search("allphone")
+
+
 def restart_noise_estimate(decoder: pocketsphinx.Decoder) -> None:
     """Reset the noise statistics the model's ``-remove_noise yes`` keeps between
     utterances.  PocketSphinx 5 calls ``start_stream`` deprecated ("unnecessary"),
@@ -155,13 +174,8 @@ def restart_noise_estimate(decoder: pocketsphinx.Decoder) -> None:
         decoder.start_stream()
 
 
-def _log_score(value: float) -> float:
-    return math.log(value) / _LOG_BASE if value > 0 else -math.inf
-
-
-class SphinxRecognizer:
+class SphinxRecognizer(UtteranceRecognizer):
     name = "pocketsphinx"
-    sample_rate = 16000
 
     def __init__(
         self,
@@ -170,135 +184,24 @@ class SphinxRecognizer:
         endpoint: EndpointConfig | None = None,
         reject: bool = True,
     ) -> None:
-        self.description = "PocketSphinx (bundled en-us model, grammar per context)"
         self.thresholds = thresholds or Thresholds()
+        super().__init__(endpoint, self.thresholds.min_speech_ms)
+        self.description = "PocketSphinx (bundled en-us model, grammar per context)"
         self.reject = reject
-        hmm, full_dict = model_paths()
-        if not hmm.is_dir():
-            raise RecognizerError(f"{hmm}: PocketSphinx model missing; reinstall pocketsphinx")
-        with tempfile.TemporaryDirectory() as tmp:
-            dict_path = os.path.join(tmp, "backcoach.dict")
-            Path(dict_path).write_text(small_dictionary(full_dict), encoding="utf-8")
-            common = {
-                "hmm": str(hmm),
-                "dict": dict_path,
-                "lm": None,
-                "loglevel": "FATAL",
-                "cmn": "batch",
-            }
-            try:
-                self._grammar = pocketsphinx.Decoder(**common, **DECODER_BEAMS, bestpath=False)
-                self._phones = pocketsphinx.Decoder(**common, **DECODER_BEAMS)
-            except (RuntimeError, ValueError) as exc:
-                raise RecognizerError(f"{hmm}: PocketSphinx could not start ({exc})") from exc
+        self._grammar, self._phones = open_decoders(
+            "batch", {**DECODER_BEAMS, "bestpath": False}, DECODER_BEAMS
+        )
         for context in CONTEXTS:
             grammar = jsgf_grammar(context)
             assert grammar is not None
             self._grammar.add_jsgf_string(context, grammar)
         self._competitors: set[str] = set()
         self._command_intents = frozenset(phrases.intents(phrases.COMMAND_CONTEXT))
-        self._phones.add_allphone_file("allphone", None)
-        self._phones.activate_search("allphone")
-        config = endpoint or EndpointConfig()
-        self._endpointer = Endpointer(
-            replace(
-                config,
-                min_speech_ms=self.thresholds.min_speech_ms,
-                early_end_ms=min(DECODE_TAIL_MS, config.end_silence_ms),
-            )
-        )
-        self._context: str | None = None
-        self._buffer: list[npt.NDArray[np.int16]] = []
-        self._in_utt = False
-        self.last_scores: dict[str, float] = {}
-        # One worker: the decoders are used by one thread at a time.
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sphinx-decode")
-        self._early: tuple[int, Future[Result | None]] | None = None
-        self._stale = threading.Event()  # the early decode is no longer wanted
+        add_phone_loop(self._phones)
+        self.last_verdict: Verdict | None = None
 
-    # ----------------------------------------------------------- protocol
-
-    def set_context(self, context: str | None) -> None:
-        context = None if context is None else str(context)  # exactly str for the decoder
-        if context is not None and context not in CONTEXTS:
-            raise ValueError(f"unknown listening context {context!r}")
-        if context != self._context:
-            self._abort()
-            self._context = context
-            if context is not None:
-                self._grammar.activate_search(context)
-
-    def reset(self) -> None:
-        self._abort()
-
-    def accept(self, samples: npt.NDArray[np.int16], timestamp_ms: int) -> list[Result]:
-        if self._context is None:
-            return []
-        events = self._endpointer.process(np.asarray(samples, dtype=np.int16), timestamp_ms)
-        return self._handle(events)
-
-    def flush(self) -> list[Result]:
-        if self._context is None:
-            return []
-        return self._handle(self._endpointer.flush())
-
-    # ------------------------------------------------------------ decoding
-
-    def _abort(self) -> None:
-        self._drop_early()
-        self._in_utt = False
-        self._buffer = []
-        self._endpointer.reset()
-
-    def _drop_early(self) -> None:
-        """Forget a decode started early (waiting for it: the decoders are shared)."""
-        if self._early is not None:
-            self._stale.set()
-            self._early[1].result()
-            self._early = None
-
-    def _handle(self, events: list[SegmentEvent]) -> list[Result]:
-        results: list[Result] = []
-        for event in events:
-            if event.kind == "start":
-                self._drop_early()
-                self._in_utt = True
-                self._buffer = [event.samples]
-            elif event.kind == "audio" and self._in_utt:
-                self._buffer.append(event.samples)
-            elif event.kind == "pause" and self._in_utt:
-                self._drop_early()
-                self._stale.clear()
-                audio = self._utterance(event)
-                self._early = (
-                    event.end_offset,
-                    self._worker.submit(self._finish, audio, event, self._stale),
-                )
-            elif event.kind == "resume":
-                self._stale.set()  # they spoke on: the early decode may stop
-            elif event.kind == "end" and self._in_utt:
-                self._in_utt = False
-                early, self._early = self._early, None
-                if early is not None and early[0] == event.end_offset:
-                    result = early[1].result()  # nothing was said after the pause
-                else:
-                    if early is not None:
-                        early[1].result()
-                    result = self._finish(self._utterance(event), event)
-                if result is not None:
-                    results.append(result)
-        return results
-
-    def _utterance(self, event: SegmentEvent) -> npt.NDArray[np.int16]:
-        """The buffered utterance up to ``DECODE_TAIL_MS`` after its last speech, then
-        the room's own quiet from before it (the start of the pre-roll) to make up the
-        endpointer's full end-of-speech silence: the decoders and their thresholds
-        see every utterance framed by the same quiet, whenever the decode starts."""
-        audio = np.concatenate(self._buffer)
-        per_ms = self.sample_rate // 1000
-        config = self._endpointer.config
-        quiet = audio[: max(0, config.end_silence_ms - DECODE_TAIL_MS) * per_ms]
-        return np.concatenate([audio[: event.end_offset + DECODE_TAIL_MS * per_ms], quiet])
+    def _on_context(self, context: str) -> None:
+        self._grammar.activate_search(context)
 
     def _decode(self, decoder: pocketsphinx.Decoder, audio: bytes) -> pocketsphinx.Hypothesis:
         """Decode one whole utterance on its own: batch cepstral mean, and the noise
@@ -318,106 +221,28 @@ class SphinxRecognizer:
     ) -> Result | None:
         """The result for one utterance (in the worker thread when started early; it
         gives up between passes once ``stale`` is set, and its result is not used)."""
-        start_ms, end_ms = event.start_ms, event.end_ms
-        limits = self.thresholds
-        if event.speech_ms < limits.min_speech_ms:
+        if event.speech_ms < self.thresholds.min_speech_ms:
             return None  # a click: not an utterance
-        heard = audio  # the checks on the sound itself are made on what was heard
-        core = self._core(heard)
-        snr = _snr_db(heard, core, event.end_offset)
-        self.last_scores = {"snr_db": snr}
-        if self.reject and snr < limits.min_snr_db:
-            # Barely above the room's noise, answers are more often wrong than right.
-            return NotUnderstood("", start_ms, end_ms)
-        if snr < limits.denoise_below_db:
-            audio = denoise(heard)
-        hyp = self._decode(self._grammar, audio.tobytes())
-        if hyp is None or not hyp.hypstr:
-            return NotUnderstood("", start_ms, end_ms)
-        text = hyp.hypstr
-        if event.speech_ms > self.thresholds.max_speech_ms:
-            return NotUnderstood(text, start_ms, end_ms)
-        matched = match_intent(text, self._context or "command", start_ms=start_ms, end_ms=end_ms)
-        if not isinstance(matched, Heard):
-            return NotUnderstood(text, start_ms, end_ms)
-        if not self.reject:
-            return matched
-        voiced = voiced_ms(heard)
-        band = speech_band_ratio(core, limits.band_low_hz)
-        self.last_scores.update(voiced_ms=voiced, band_ratio=band)
-        if voiced < limits.min_voiced_ms or band < limits.min_band_ratio:
-            return NotUnderstood(text, start_ms, end_ms)
-        if speech_band_ratio(core) < limits.min_band_ratio:
-            # Bass-heavy: a deep voice, or a fan.  A fan hardly rises and falls.
-            steadiness = modulation_db(core)
-            self.last_scores["modulation_db"] = steadiness
-            if steadiness < limits.min_modulation_db:
-                return NotUnderstood(text, start_ms, end_ms)
-        frames = max(1, audio.size // 160)
-        grammar_score = _log_score(hyp.score)
-        if stale is not None and stale.is_set():
-            return None
-        phone = self._decode(self._phones, audio.tobytes())
-        phone_score = _log_score(phone.score) if phone is not None else grammar_score
-        loop = (grammar_score - phone_score) / frames
-        self.last_scores["phone_loop"] = loop
-        if loop < limits.phone_loop:
-            return NotUnderstood(text, start_ms, end_ms)
-        if stale is not None and stale.is_set():
-            return None
-        competitor, rival = self._competitor(matched.intent, audio)
-        # No phrase of another intent survived the beam, so there is no margin to
-        # check: for better/worse ask for a much closer fit to the phone loop instead.
-        unsure = competitor == -math.inf and matched.intent in ("better", "worse")
-        if unsure and loop < limits.phone_loop_alone:
-            return NotUnderstood(text, start_ms, end_ms)
-        context = self._context or phrases.COMMAND_CONTEXT
-        if (
-            context != phrases.COMMAND_CONTEXT
-            and matched.intent not in self._command_intents
-            and rival in self._command_intents
-        ):
-            # An answer of the context whose closest rival is a global command: its
-            # margin is over the other answers of the context (decoded without the
-            # commands; none left in the beam: they are far), and the command need
-            # only not beat it by much.
-            command_margin = (grammar_score - competitor) / frames
-            self.last_scores["command_margin"] = command_margin
-            # A command that fits better: take the answer only if the command
-            # barely wins and the answer fits almost as well as the phone loop.
-            if command_margin < 0 and (
-                command_margin < limits.command_margin or loop < limits.phone_loop_alone
-            ):
-                return NotUnderstood(text, start_ms, end_ms)
-            # Both sides of that margin from the same small search (the larger one
-            # prunes differently): the answers of the context, with and without the
-            # winner.  Another answer on top there is no answer to act on.
-            best, best_intent = self._competitor("", audio, commands=False)
-            if best_intent != matched.intent:
-                return NotUnderstood(text, start_ms, end_ms)
-            grammar_score = best
-            competitor, _ = self._competitor(matched.intent, audio, commands=False)
-        margin = (grammar_score - competitor) / frames
-        self.last_scores["margin"] = margin
-        if matched.intent in ("better", "worse"):
-            needed = limits.symptom_margin
-        elif matched.intent in SAFETY_INTENTS:
-            needed = limits.safety_margin
-        else:
-            needed = limits.margin
-        if margin < needed:
-            return NotUnderstood(text, start_ms, end_ms)
-        confidence = _confidence(loop - self.thresholds.phone_loop, margin - needed)
-        return Heard(matched.intent, text, confidence, start_ms, end_ms)
+        verdict = judge(self, Utterance(audio, self._core(audio), event), stale)
+        if verdict is not None:
+            self.last_verdict = verdict
+        return verdict.result if verdict is not None else None
 
-    def _core(self, audio: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
-        """The utterance without its pre-roll and trailing silence."""
-        pre = self._endpointer.config.pre_roll_ms * 16
-        tail = self._endpointer.config.end_silence_ms * 16
-        core = audio[pre : max(pre, audio.size - tail)]
-        return core if core.size >= 800 else audio
+    def decode_grammar(self, audio: npt.NDArray[np.int16]) -> pocketsphinx.Hypothesis | None:
+        return self._decode(self._grammar, audio.tobytes())
 
-    def _competitor(
+    def decode_phones(self, audio: npt.NDArray[np.int16]) -> pocketsphinx.Hypothesis | None:
+        return self._decode(self._phones, audio.tobytes())
+
+    @property
+    def context(self) -> str:
+        return self._context or phrases.COMMAND_CONTEXT
+
+    @property
+    def command_intents(self) -> frozenset[str]:
+        return self._command_intents
+
+    def competitor(
         self, intent: str, audio: npt.NDArray[np.int16], *, commands: bool = True
     ) -> tuple[float, str | None]:
         """Best score of any phrase of another intent on the buffered utterance (of
@@ -439,24 +264,4 @@ class SphinxRecognizer:
         if hyp is None or not hyp.hypstr:
             return -math.inf, None
         found = match_intent(hyp.hypstr, context)
-        return _log_score(hyp.score), found.intent if isinstance(found, Heard) else None
-
-
-def _snr_db(audio: npt.NDArray[np.int16], core: npt.NDArray[np.int16], end_offset: int) -> float:
-    """Loudness of the utterance over the room's noise: the quieter of the 150 ms
-    before it (the start of the pre-roll) and the ``DECODE_TAIL_MS`` after it (so
-    speech at the very start of a recording is not taken for the noise)."""
-
-    def power(x: npt.NDArray[np.int16]) -> float:
-        return float(np.mean(x.astype(np.float64) ** 2)) + 1.0 if x.size else math.inf
-
-    before = audio[: 150 * 16]
-    after = audio[end_offset : end_offset + DECODE_TAIL_MS * 16]
-    return 10.0 * math.log10(power(core) / min(power(before), power(after)))
-
-
-def _confidence(loop_excess: float, margin_excess: float) -> float:
-    """0.5 at the thresholds, towards 1.0 well clear of both."""
-    a = 1.0 / (1.0 + math.exp(-loop_excess / 3.0))
-    b = 1.0 / (1.0 + math.exp(-margin_excess / 2.0)) if math.isfinite(margin_excess) else 1.0
-    return round(min(a, b), 3)
+        return log_score(hyp.score), found.intent if isinstance(found, Heard) else None

@@ -29,24 +29,21 @@ barge-in intent that the line being played contains.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pocketsphinx
 
-from ..errors import RecognizerError
 from ..events import Heard
 from ..vocab import BARGE_IN_INTENTS
 from . import phrases
-from .base import Result
 from .endpoint import FRAME, EndpointConfig, Endpointer, SegmentEvent
 from .features import speech_band_ratio, voiced_ms
-from .sphinx import model_paths, restart_noise_estimate, small_dictionary
+from .protocol import Result
+from .sphinx import add_phone_loop, open_decoders, restart_noise_estimate
+from .verdict import Verdict
 
 __all__ = [
     "BARGE_IN_PHRASE_INTENTS",
@@ -138,27 +135,9 @@ class BargeInSpotter:
             for text in phrases.expand_template(t)
         }
         templates = [(s.intent, t) for s in phrases.phrase_book().intents for t in s.templates]
-        hmm, full_dict = model_paths()
-        if not hmm.is_dir():
-            raise RecognizerError(f"{hmm}: PocketSphinx model missing; reinstall pocketsphinx")
-        lines = small_dictionary(full_dict)
-        with tempfile.TemporaryDirectory() as tmp:
-            dict_path = os.path.join(tmp, "spotter.dict")
-            with open(dict_path, "w", encoding="utf-8") as handle:
-                handle.write(lines)
-            common = {
-                "hmm": str(hmm),
-                "dict": dict_path,
-                "lm": None,
-                "loglevel": "FATAL",
-                "cmn": "live",
-            }
-            try:
-                self._all = pocketsphinx.Decoder(**common, bestpath=False)
-                self._other = pocketsphinx.Decoder(**common, bestpath=False)
-                self._phones = pocketsphinx.Decoder(**common)
-            except (RuntimeError, ValueError) as exc:
-                raise RecognizerError(f"{hmm}: PocketSphinx could not start ({exc})") from exc
+        self._all, self._other, self._phones = open_decoders(
+            "live", {"bestpath": False}, {"bestpath": False}, {}
+        )
         # Every phrase of every context: what the user says is decoded as itself
         # ("four" as "four", not "pause"); and all of them but the barge-in ones.
         self._all.add_jsgf_string("all", _grammar(t for _, t in templates))
@@ -167,8 +146,7 @@ class BargeInSpotter:
             "other", _grammar(t for intent, t in templates if intent not in self.intents)
         )
         self._other.activate_search("other")
-        self._phones.add_allphone_file("allphone", None)
-        self._phones.activate_search("allphone")
+        add_phone_loop(self._phones)
         self._decoders = (self._all, self._other, self._phones)
         self._endpointer = Endpointer(
             EndpointConfig(
@@ -184,8 +162,7 @@ class BargeInSpotter:
         self._on = False
         self._in_utt = False
         self._buffer: list[npt.NDArray[np.int16]] = []
-        self.last_scores: dict[str, float] = {}
-        self.last_text = ""
+        self.last_verdict = Verdict(None, "nothing heard yet")
 
     # ----------------------------------------------------------- protocol
 
@@ -308,33 +285,44 @@ class BargeInSpotter:
     def _judge(
         self, hyps: list[Any], start_ms: int, end_ms: int, speech_ms: int, early: bool = False
     ) -> Result | None:
+        self.last_verdict = self._verdict(hyps, start_ms, end_ms, speech_ms, early)
+        return self.last_verdict.result
+
+    def _verdict(
+        self, hyps: list[Any], start_ms: int, end_ms: int, speech_ms: int, early: bool
+    ) -> Verdict:
         barge, other, phone = hyps
         audio = np.concatenate(self._buffer) if self._buffer else np.zeros(0, np.int16)
         limits = self.thresholds
-        self.last_text = barge.hypstr if barge is not None else ""
-        self.last_scores = {}
+        text = barge.hypstr if barge is not None else ""
+        scores: dict[str, float] = {}
+
+        def nothing(reason: str) -> Verdict:
+            return Verdict(None, reason, scores, text)
+
         if speech_ms < limits.min_speech_ms or speech_ms > limits.max_speech_ms:
-            return None
+            return nothing("length")
         if barge is None or not barge.hypstr:
-            return None
+            return nothing("no decode")
         intent = self._phrases.get(barge.hypstr)
         if intent is None:
-            return None  # another phrase: not a barge-in
+            return nothing("another phrase")  # not a barge-in
         if early and barge.hypstr in NOT_EARLY:
-            return None
+            return nothing("too short to end early")
         frames = max(1, audio.size // FRAME)
         score = _log_score(barge.score)
         other_score = _log_score(other.score) if other is not None and other.hypstr else -math.inf
         phone_score = _log_score(phone.score) if phone is not None else score
         loop = (score - phone_score) / frames
         margin = (score - other_score) / frames
-        self.last_scores = {"phone_loop": loop, "margin": margin}
+        scores.update(phone_loop=loop, margin=margin)
         if loop < limits.phone_loop or margin < limits.margin:
-            return None
+            return nothing("scores")
         voiced = voiced_ms(audio)
         band = speech_band_ratio(audio)
-        self.last_scores |= {"voiced_ms": voiced, "band_ratio": band}
+        scores.update(voiced_ms=voiced, band_ratio=band)
         if voiced < limits.min_voiced_ms or band < limits.min_band_ratio:
-            return None
+            return nothing("not speech")
         confidence = 1.0 / (1.0 + math.exp(-(margin - limits.margin) / 2.0))
-        return Heard(intent, barge.hypstr, round(confidence, 3), start_ms, end_ms)
+        heard = Heard(intent, barge.hypstr, round(confidence, 3), start_ms, end_ms)
+        return Verdict(heard, "ok", scores, text)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 from ..events import CONTEXTS
-from .base import Result
 from .matcher import match_intent
+from .protocol import Recognizer, Result
+from .registry import EngineCheck, Located
 
-__all__ = ["TextRecognizer"]
+__all__ = ["TextRecognizer", "locate", "create", "check"]
 
 
 class TextRecognizer:
@@ -41,3 +45,15 @@ class TextRecognizer:
         if self._context is None:
             return []
         return [match_intent(text, self._context, start_ms=timestamp_ms, end_ms=timestamp_ms)]
+
+
+def locate(options: Mapping[str, Any]) -> Located:
+    return Located(None, "no speech recognition")
+
+
+def create(located: Located) -> Recognizer:
+    return TextRecognizer()
+
+
+def check(options: Mapping[str, Any], required: bool) -> EngineCheck:
+    return EngineCheck("Typed text", "ok", "always available")

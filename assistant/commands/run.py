@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from pathlib import Path
 
+from ..asr.registry import add_option_flags, option_keys
 from ..config import ENGINES, ROUTINE_IDS, Settings, load_settings
 from ..errors import AudioDeviceError
 from ._common import Subparsers, add_command, err_console
 
-__all__ = ["register", "settings_from_args", "add_settings_flags", "NO_AUDIO_EXIT"]
+__all__ = [
+    "register",
+    "settings_from_args",
+    "add_settings_flags",
+    "NO_AUDIO_EXIT",
+]
 
 #: Exit code when there is no audio device; ``make run`` then starts ``--text``.
 NO_AUDIO_EXIT = 4
@@ -27,7 +32,7 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--volume", type=float, help="speech volume, 0.0-1.0")
     parser.add_argument("--input-device", help="microphone: name or index (backcoach devices)")
     parser.add_argument("--output-device", help="speaker: name or index (backcoach devices)")
-    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
+    add_option_flags(parser)
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -39,7 +44,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "volume",
         "input_device",
         "output_device",
-        "vosk_model",
+        *option_keys(),
     )
     overrides = {key: getattr(args, key, None) for key in keys}
     for key in ("input_device", "output_device"):

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from ..asr.registry import add_option_flags, option_keys
 from ..errors import AssistantError
 from ..scenario.model import ENGINES
 from ._common import Subparsers, add_command, console, err_console
@@ -32,7 +33,8 @@ def _run(args: argparse.Namespace) -> int:
     from ..scenario.loader import load_scenario
     from ..scenario.runner import Runner
 
-    runner = Runner(engine=args.engine, vosk_model=args.vosk_model, cache=not args.no_cache)
+    options = {key: vars(args)[key] for key in option_keys()}
+    runner = Runner(engine=args.engine, options=options, cache=not args.no_cache)
     reports: list[dict[str, Any]] = []
     failed = 0
     files = _expand(args.files)
@@ -124,4 +126,4 @@ def register(subparsers: Subparsers, summary: str) -> None:
         help="decode every reply live (by default a reply already decoded in the same "
         "context is replayed)",
     )
-    parser.add_argument("--vosk-model", type=Path, help="folder of an unpacked Vosk model")
+    add_option_flags(parser)

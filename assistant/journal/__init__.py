@@ -11,6 +11,7 @@ session that never ended as ``interrupted``.
 
 from __future__ import annotations
 
+from .connection import BUSY_TIMEOUT_S, JournalLocked, describe_error, verify
 from .models import (
     ANSWERS,
     IN_PROGRESS,
@@ -20,16 +21,9 @@ from .models import (
     ExerciseRecord,
     SessionRecord,
 )
+from .policy import Recordable, open_session_journal, record_entry
 from .schema import SCHEMA_VERSION
-from .store import (
-    BUSY_TIMEOUT_S,
-    Journal,
-    Recordable,
-    describe_error,
-    open_journal,
-    open_session_journal,
-    record_entry,
-)
+from .store import Journal, open_journal
 
 __all__ = [
     "ANSWERS",
@@ -41,10 +35,12 @@ __all__ = [
     "CommandRecord",
     "ExerciseRecord",
     "Journal",
+    "JournalLocked",
     "SessionRecord",
     "describe_error",
     "open_journal",
     "open_session_journal",
     "record_entry",
+    "verify",
     "Recordable",
 ]

@@ -10,11 +10,10 @@ from typing import Any
 
 from ..clock import MonotonicClock
 from ..config import Settings
-from ..events import Heard, NotUnderstood
 from ..journal import Recordable
 from ..tts.speaker import VoiceSpeaker
 from ..tts.voices import Synth
-from ..vocab import BARGE_IN_INTENTS, Context
+from ..vocab import BARGE_IN_INTENTS
 from .captions import Caption, Captions, LineCaptions, printer
 from .loop import Runtime
 from .protocols import EngineLike, RecognizerLike
@@ -63,13 +62,11 @@ def _open_voice(
 
 
 def _open_recognizer(settings: Settings) -> Any:
-    from ..asr.base import create_recognizer
+    """A missing model is reported now; a background engine then loads while the
+    first words are being said."""
+    from ..asr import registry
 
-    if settings.engine == "pocketsphinx":
-        # bundled model: load it while the first words are being said
-        return _Loading(lambda: create_recognizer(settings), "pocketsphinx")
-    # a missing Vosk model must be reported before the session starts
-    return create_recognizer(settings, settings.vosk_model)
+    return registry.open_recognizer(settings.engine, registry.options_from(settings.model_dump()))
 
 
 def build_voice_runtime(
@@ -123,44 +120,12 @@ def build_voice_runtime(
     )
 
 
-class _Loading:
-    """A recognizer being built in a background thread; the first call waits for it."""
-
-    def __init__(self, factory: Callable[[], Any], name: str) -> None:
-        self.name = name
-        self._factory = factory
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._build, daemon=True)
-        self._thread.start()
-
-    def _build(self) -> None:
-        try:
-            self._value = self._factory()
-        except BaseException as exc:  # re-raised in the loop on first use
-            self._error = exc
-
-    def _get(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-    def set_context(self, context: Context | None) -> None:
-        self._get().set_context(context)
-
-    def accept(self, samples: Any, timestamp_ms: int) -> list[Heard | NotUnderstood]:
-        result: list[Heard | NotUnderstood] = self._get().accept(samples, timestamp_ms)
-        return result
-
-    def reset(self) -> None:
-        self._get().reset()
-
-
 def _barge_in_factory(engine_name: str) -> Callable[[], RecognizerLike] | None:
     """A streaming spotter of the barge-in phrases (PocketSphinx's bundled model, so
     it works whichever engine answers are recognised with)."""
-    if engine_name not in ("pocketsphinx", "vosk"):
+    from ..asr.registry import can_barge_in
+
+    if not can_barge_in(engine_name):
         return None
 
     def make() -> RecognizerLike:

@@ -72,6 +72,11 @@ def load_scenario(path: Path, catalog: RoutineCatalog | None = None) -> LoadedSc
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from exc
     return parse_scenario_text(text, source=str(path), base_dir=path.parent, catalog=catalog)
 
 

@@ -12,13 +12,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..asr.registry import engine_names
 from ..events import CONTEXTS
 
 __all__ = ["Turn", "Expect", "Scenario", "ENGINES", "spoken_text"]
 
 #: Recognizers a scenario may ask for.  ``text`` skips audio: the ``say:`` text
 #: goes straight through the intent matcher.
-ENGINES: tuple[str, ...] = ("pocketsphinx", "vosk", "text")
+ENGINES: tuple[str, ...] = engine_names()
 
 _YAML_WORDS = {True: "yes", False: "no"}
 

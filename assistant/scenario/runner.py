@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, NoReturn
 
+from ..asr.registry import get as engine_spec
 from ..clock import VirtualClock
 from ..errors import ScenarioError
 from ..events import Context, Heard, LogKind, NotUnderstood
@@ -42,14 +43,22 @@ _CHUNK = 320  # 20 ms of 16 kHz audio
 _CHUNK_MS = _CHUNK * 1000 // SAMPLE_RATE
 
 
+def hears_audio(engine: str) -> bool:
+    return engine_spec(engine).hears_audio
+
+
 class Runner:
     """Runs scenarios; keeps routines, recognizers and synthesised audio between runs."""
 
     def __init__(
-        self, engine: str | None = None, vosk_model: Path | None = None, *, cache: bool = True
+        self,
+        engine: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        *,
+        cache: bool = True,
     ) -> None:
         self.engine_override = engine
-        self.vosk_model = vosk_model
+        self.options = dict(options or {})
         self.audio = ReplyAudio()
         self.decode_cache = DecodeCache(enabled=cache)
         self._recognizers: dict[str, Any] = {}
@@ -69,9 +78,9 @@ class Runner:
 
     def recognizer(self, engine: str) -> Any:
         if engine not in self._recognizers:
-            from ..asr.base import create_recognizer
+            from ..asr.registry import create_recognizer
 
-            self._recognizers[engine] = create_recognizer(engine, vosk_model=self.vosk_model)
+            self._recognizers[engine] = create_recognizer(engine, self.options)
         return self._recognizers[engine]
 
     def engine_for(self, loaded: LoadedScenario) -> str:
@@ -81,7 +90,7 @@ class Runner:
         """Run one scenario.  A recognizer that cannot start raises before the session."""
         started = time.perf_counter()
         engine = self.engine_for(loaded)
-        if engine != "text":
+        if hears_audio(engine):
             self.recognizer(engine)
         elif any(turn.wav is not None for turn in loaded.scenario.turns):
             self.recognizer(AUDIO_ENGINE_FOR_WAV)
@@ -346,7 +355,7 @@ class _Session:
         self.result.transcript.append(
             TranscriptEntry(start, "user", reply.describe(), None, context)
         )
-        use_text = self.engine_name == "text" and reply.wav is None
+        use_text = not hears_audio(self.engine_name) and reply.wav is None
         self.hearing = True
         try:
             results = (
@@ -389,7 +398,7 @@ class _Session:
         audio.  A speech reply decoded before in the same context is replayed from
         the runner's cache, chunk by chunk on the same timeline; see ``DecodeCache``.
         """
-        engine = AUDIO_ENGINE_FOR_WAV if self.engine_name == "text" else self.engine_name
+        engine = self.engine_name if hears_audio(self.engine_name) else AUDIO_ENGINE_FOR_WAV
         samples = self.runner.audio.samples(reply)
         chunks = [samples[i : i + _CHUNK] for i in range(0, len(samples), _CHUNK)]
         start = self.clock.now_ms()

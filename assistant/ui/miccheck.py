@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from ..asr.base import Recognizer
+    from ..asr.protocol import Recognizer
 
 __all__ = [
     "Assessment",
@@ -137,7 +137,7 @@ def record(
 
 def heard(samples: npt.NDArray[np.int16], recognizer: Recognizer) -> str:
     """What the recogniser made of the loudest utterance, in words for a person."""
-    from ..asr.base import decode_clip
+    from ..asr.protocol import decode_clip
     from ..events import Heard
 
     result = decode_clip(recognizer, samples, "symptom")

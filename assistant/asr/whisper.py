@@ -1,0 +1,258 @@
+"""Whisper engine: tiny.en on CTranslate2 (int8, CPU), scored per listening context.
+
+Each endpointed utterance is encoded once, on a short window (CTranslate2 takes
+mel input much shorter than Whisper's 30 s: ~3 s costs a tenth of the time with
+the same accuracy).  Then:
+
+* a free greedy decode says what was most likely said, with Whisper's no-speech
+  probability;
+* a few candidate phrases of the context are scored on the same encoder output
+  (``Whisper.align``: per-token probabilities, in one batch): a short canonical
+  phrase per answer of the context and the phrases closest to the free decode.
+  Scoring every phrase would cost ~10 ms each (151 symptom phrases: ~1.7 s).
+
+``decide`` (``whisper_rules.py``) turns those scores into an answer or "not
+understood".  The silero VAD shipped with faster-whisper tells speech from noise.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import RecognizerError
+from ..events import Heard
+from . import phrases
+from .endpoint import EndpointConfig, SegmentEvent
+from .matcher import match_intent, normalize
+from .protocol import Result
+from .utterance import UtteranceRecognizer
+from .verdict import Verdict
+from .whisper_rules import Candidate, Thresholds, decide
+
+__all__ = ["WhisperModel", "WhisperRecognizer", "load_model", "canonical_phrases"]
+
+#: Phrases closest to the free decode that are scored beside the canonical ones.
+NEAREST = 3
+#: ... and each answer's phrasings closest to it.
+PER_ANSWER = 2
+
+
+class WhisperModel:
+    """The CTranslate2 model, its tokenizer and mel features; one thread at a time."""
+
+    def __init__(self, path: Path) -> None:
+        import ctranslate2
+        from faster_whisper.feature_extractor import FeatureExtractor
+        from tokenizers import Tokenizer
+
+        try:
+            self.model: Any = ctranslate2.models.Whisper(
+                str(path), device="cpu", compute_type="int8", intra_threads=2
+            )
+            self.tokenizer: Any = Tokenizer.from_file(str(path / "tokenizer.json"))
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise RecognizerError(f"{path}: not a usable Whisper model ({exc})") from exc
+        self._ct2: Any = ctranslate2
+        self.features = FeatureExtractor(feature_size=self.model.n_mels)
+        token = self.tokenizer.token_to_id
+        self.prompt = [token("<|startoftranscript|>"), token("<|notimestamps|>")]
+        self._ids: dict[str, list[int]] = {}
+
+    def encode(self, audio: npt.NDArray[np.float32], window_s: float) -> Any:
+        """Encoder output for ``audio`` in a window of at least ``window_s``."""
+        frames = max(int(window_s * 100), int(np.ceil(audio.size / 160 / 100) * 100))
+        padded = np.zeros(frames * 160, np.float32)
+        padded[: min(audio.size, padded.size)] = audio[: padded.size]
+        mel = self.features(padded, padding=0)[:, :frames]
+        view = self._ct2.StorageView.from_array(np.ascontiguousarray(mel[None], np.float32))
+        return self.model.encode(view, to_cpu=True)
+
+    def free_decode(self, encoded: Any, seconds: float) -> tuple[list[int], str, float]:
+        """Greedy decode: token ids, text and the no-speech probability.  On a short
+        window Whisper often never ends and says the answer over and over: the
+        decode is capped by the utterance's length and a repeat is cut."""
+        out = self.model.generate(
+            encoded,
+            [self.prompt],
+            beam_size=1,
+            max_length=int(8 + 6 * seconds),
+            return_no_speech_prob=True,
+        )[0]
+        ids = [i for i in out.sequences_ids[0] if i < self.prompt[0]]
+        text = first_of_repeats(self.tokenizer.decode(ids).strip())
+        return self.ids(text) if text else [], text, float(out.no_speech_prob)
+
+    def ids(self, text: str) -> list[int]:
+        """Token ids of ``text`` as Whisper writes it after the prompt (a leading
+        space, no special tokens), as a sentence: capitalised (as Whisper writes an
+        answer; lower case scores a little worse) and ending in a full stop: ``align`` scores no
+        end-of-text, and without an end a short phrase ("one") scores as well as the
+        start of a longer sentence; the full stop's probability stands for it."""
+        if text not in self._ids:
+            said = " " + text[:1].upper() + text[1:].rstrip(".,!?;: ") + "."
+            self._ids[text] = self.tokenizer.encode(said, add_special_tokens=False).ids
+        return self._ids[text]
+
+    def score(self, encoded: Any, sequences: list[list[int]]) -> list[float]:
+        """Log-probability of each token sequence given the audio (no end-of-text:
+        ``align`` gives nothing for it, and pads its probabilities to the longest)."""
+        if not sequences:
+            return []
+        frames = int(encoded.shape[1])
+        batch = self._ct2.StorageView.from_array(
+            np.repeat(np.asarray(encoded), len(sequences), axis=0)
+        )
+        aligned = self.model.align(batch, self.prompt, sequences, [frames] * len(sequences))
+        return [
+            float(np.sum(np.log(np.maximum(np.asarray(a.text_token_probs[: len(s)]), 1e-12))))
+            for a, s in zip(aligned, sequences, strict=True)
+        ]
+
+
+def first_of_repeats(text: str) -> str:
+    """'resume resume resume' -> 'resume'; 'What time is it? What' (cut off while
+    starting over) -> 'What time is it?'."""
+    words = text.split()
+    plain = [w.strip(".,!?;:").lower() for w in words]
+    for size in range(1, len(words)):
+        rest = plain[size:]
+        if rest == (plain[:size] * (len(rest) // size + 1))[: len(rest)]:
+            return " ".join(words[:size]).rstrip(",")
+    return text
+
+
+@lru_cache(maxsize=2)
+def load_model(path: Path) -> WhisperModel:
+    return WhisperModel(path)
+
+
+@lru_cache(maxsize=1)
+def _vad() -> Any:
+    from faster_whisper.vad import get_vad_model
+
+    return get_vad_model()
+
+
+def speech_ms(audio: npt.NDArray[np.float32], threshold: float = 0.5) -> int:
+    """Milliseconds the silero VAD takes for speech (32 ms windows)."""
+    size = audio.size - audio.size % 512
+    if size <= 0:
+        return 0
+    probs = np.asarray(_vad()(np.ascontiguousarray(audio[:size]))).reshape(-1)
+    return int(np.sum(probs > threshold)) * 32
+
+
+@lru_cache(maxsize=16)
+def canonical_phrases(context: str) -> dict[str, tuple[str, ...]]:
+    """Per intent of the context (global commands included), its shortest phrases:
+    the one or two a person most likely says."""
+    found: dict[str, list[str]] = {}
+    for phrase in phrases.expand(context):
+        found.setdefault(phrase.intent, []).append(phrase.text)
+    return {
+        intent: tuple(sorted(set(texts), key=lambda t: (len(t.split()), len(t)))[:2])
+        for intent, texts in found.items()
+    }
+
+
+@lru_cache(maxsize=16)
+def _phrase_intents(context: str) -> dict[str, str]:
+    return {p.text: p.intent for p in phrases.expand(context)}
+
+
+@lru_cache(maxsize=16)
+def _phrases_by_intent(context: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for phrase in phrases.expand(context):
+        found.setdefault(phrase.intent, []).append(phrase.text)
+    return found
+
+
+class WhisperRecognizer(UtteranceRecognizer):
+    name = "whisper"
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        thresholds: Thresholds | None = None,
+        endpoint: EndpointConfig | None = None,
+    ) -> None:
+        self.thresholds = thresholds or Thresholds()
+        super().__init__(endpoint, self.thresholds.min_speech_ms)
+        self.description = f"Whisper tiny.en ({model_path})"
+        self.model = load_model(model_path)
+        _vad()
+        self.last_verdict: Verdict | None = None
+
+    def _finish(
+        self,
+        audio: npt.NDArray[np.int16],
+        event: SegmentEvent,
+        stale: threading.Event | None = None,
+    ) -> Result | None:
+        if event.speech_ms < self.thresholds.min_speech_ms:
+            return None  # a click: not an utterance
+        wave = audio.astype(np.float32) / 32768.0
+        verdict = self.judge(wave, self._context or phrases.COMMAND_CONTEXT, event)
+        self.last_verdict = verdict
+        return verdict.result
+
+    def judge(self, wave: npt.NDArray[np.float32], context: str, event: SegmentEvent) -> Verdict:
+        limits = self.thresholds
+        voiced = speech_ms(wave, limits.vad_threshold)
+        encoded = self.model.encode(wave, limits.window_s)
+        ids, text, no_speech = self.model.free_decode(encoded, event.speech_ms / 1000)
+        candidates = self._candidates(context, text)
+        sequences = [self.model.ids(c.text) for c in candidates]
+        if ids:
+            sequences.append(ids)
+        scores = self.model.score(encoded, sequences)
+        scored = [
+            Candidate(c.text, c.intent, score) for c, score in zip(candidates, scores, strict=False)
+        ]
+        free_score = scores[-1] if ids else -np.inf
+        matched = match_intent(text, context) if text else None
+        return decide(
+            context=context,
+            text=text,
+            free_intent=matched.intent if isinstance(matched, Heard) else None,
+            free_score=float(free_score),
+            candidates=scored,
+            no_speech=no_speech,
+            voiced_ms=voiced,
+            speech_ms=event.speech_ms,
+            start_ms=event.start_ms,
+            end_ms=event.end_ms,
+            limits=limits,
+        )
+
+    def _candidates(self, context: str, text: str) -> list[Candidate]:
+        chosen: dict[str, str] = {}
+        commands = set(phrases.intents(phrases.COMMAND_CONTEXT))
+        for intent, texts in canonical_phrases(context).items():
+            if intent not in commands or context == phrases.COMMAND_CONTEXT:
+                chosen.update((t, intent) for t in texts[:1])
+        table = _phrase_intents(context)
+        said = normalize(text)
+        if said:
+            for near in difflib.get_close_matches(said, list(table), NEAREST, 0.4):
+                chosen[near] = table[near]
+            # Each answer's own phrasings closest to what was heard, however far:
+            # a longer answer heard badly ("Much fander") scores poorly as the
+            # shortest phrase of its intent.
+            for intent, phrasings in _phrases_by_intent(context).items():
+                if intent not in commands:
+                    closest = difflib.get_close_matches(said, phrasings, PER_ANSWER, 0.0)
+                    chosen.update((t, intent) for t in closest)
+            for intent, texts in canonical_phrases(context).items():
+                if intent in commands and any(w in said.split() for t in texts for w in t.split()):
+                    chosen.setdefault(texts[0], intent)
+        return [Candidate(t, i, 0.0) for t, i in chosen.items()]

