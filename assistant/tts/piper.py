@@ -142,7 +142,12 @@ class PiperSynth:
         self.misses += 1
         parts: list[Audio] = []
         for sentence in _split_sentences(text):
-            piece = self._render(sentence)
+            # each sentence is kept too: a line cut off after its first sentence (a
+            # barge-in, Ctrl-C) starts at once next time
+            piece = self.cache.get(sentence)
+            if piece is None:
+                piece = self._render(sentence)
+                self.cache.put(sentence, piece)
             if parts:
                 gap = np.zeros(int(SENTENCE_GAP_S * piece.sample_rate), dtype=np.int16)
                 piece = Audio(np.concatenate([gap, piece.samples]), piece.sample_rate)

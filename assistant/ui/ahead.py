@@ -105,7 +105,7 @@ class Prerenderer:
         self._queue: collections.deque[str] = collections.deque()
         self._seen: set[str] = set()
         self._cond = threading.Condition()
-        self._free = True  # not waiting for an answer
+        self._free = False  # rendering only while the person exercises
         self._closed = False
         self._routine: Routine | None = None
         self._side: str | None = None
@@ -133,7 +133,9 @@ class Prerenderer:
         """The runtime's observer: follows listening contexts and exercises."""
         if isinstance(item, Listen):
             with self._cond:
-                self._free = item.context in (None, "command")
+                # only while exercising: a line in progress when someone starts to
+                # answer would slow the recognizer (a line takes up to a second)
+                self._free = item.context == "command"
                 self._cond.notify()
         elif isinstance(item, LogEntry):
             self._follow(item.kind, item.data)
