@@ -143,7 +143,7 @@ def test_unknown_outcome_and_engine() -> None:
     assert "expect.outcome: unknown outcome 'fine'" in error_of(
         "routine: extension\nexpect:\n  outcome: fine\n"
     )
-    assert "engine: unknown engine 'whisper'" in error_of("routine: extension\nengine: whisper\n")
+    assert "engine: unknown engine 'siri'" in error_of("routine: extension\nengine: siri\n")
 
 
 def test_wrong_type_names_the_key() -> None:
