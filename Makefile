@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := espeak-ng libespeak-ng1 libportaudio2 libasound2-plugins pulseaudio pulseaudio-utils sox libsox-fmt-all chromium
+APT_PACKAGES := espeak-ng libespeak-ng1 libportaudio2 libasound2-plugins pulseaudio pulseaudio-utils sox libsox-fmt-all chromium tmux poppler-utils
 STAMP_SYS := $(VENV)/.system-packages
 STAMP_VENV := $(VENV)/.installed
 # The versions that were tested: `make run` and `make test` install with them.

@@ -4,7 +4,7 @@ Example ``config.toml``::
 
     routine = "extension"      # extension | flexion | stenosis | stretches | "ask"
     engine = "auto"            # auto | whisper | vosk | pocketsphinx | text
-    voice = "en-gb"            # an espeak-ng voice name
+    voice = "piper"            # piper | piper:PATH_OR_NAME | an espeak-ng voice (en-gb)
     rate_wpm = 150             # speech rate, words per minute (80-400)
     volume = 1.0               # 0.0-1.0
     input_device = "pulse"     # name or index, as `backcoach devices` lists them
@@ -38,7 +38,7 @@ class Settings(BaseModel):
 
     routine: Literal["extension", "flexion", "stenosis", "stretches", "ask"] = "extension"
     engine: str = "auto"
-    voice: str = "en-us"
+    voice: str = "piper"
     rate_wpm: int = Field(default=150, ge=80, le=400)
     volume: float = Field(default=1.0, ge=0.0, le=1.0)
     input_device: str | int | None = None

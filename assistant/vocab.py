@@ -19,6 +19,7 @@ __all__ = [
     "YesNo",
     "Side",
     "Command",
+    "Reply",
     "BargeIn",
     "Hurt",
     "CONTEXTS",
@@ -95,6 +96,13 @@ class Command(StrEnum):
     FASTER = "faster"
     HELP = "help"
     OUCH = "ouch"
+
+
+class Reply(StrEnum):
+    """Replies understood in every question that answer none of them."""
+
+    #: "not sure", "I don't know", "maybe" (phrases.yaml's ``unsure`` intent).
+    UNSURE = "unsure"
 
 
 class BargeIn(StrEnum):

@@ -586,7 +586,10 @@ def test_ctrl_c_ends_the_session_cleanly() -> None:
     driver = make("extension", start="press-up")
     driver.run_until_said("One, press up")
     driver.send(Interrupted())
-    assert driver.end is not None and driver.end.outcome == "stopped_by_user"
+    # recorded as the README says: interrupted (it was "stopped_by_user")
+    assert driver.end is not None and driver.end.outcome == "interrupted"
+    assert driver.logs_of("session_ended")[0].data["outcome"] == "interrupted"
+    assert driver.logs_of("exercise_finished")[0].data["answer"] == "stopped"
 
 
 def test_a_lost_device_pauses_and_its_return_is_announced() -> None:

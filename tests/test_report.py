@@ -95,8 +95,9 @@ def test_the_page_states_the_range_and_holds_every_chart_inline(
     assert re.findall(r'(?:src|href)="(?!data:)', html) == []
     assert "default-src 'none'" in html
     assert "http://" not in html and "https://" not in html
-    # Stops and their reasons are listed.
-    assert html.count("the leg pain got worse") == 2
+    # Stops and their reasons are listed: in the stops table, the table of all sessions
+    # and the page of the week (two sessions stopped so).
+    assert html.count("the leg pain got worse") == 2 * 3
     assert "you said stop" in html
     assert "stopped: worse" in html and "stopped by you" in html
 

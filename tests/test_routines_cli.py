@@ -25,7 +25,12 @@ def test_show_gives_each_exercise_with_source_dose_and_rules(
     assert main(["routines", "show", "extension"]) == 0
     out = capsys.readouterr().out
     assert "press-up-hips-off-centre" in out
-    assert "003_e4878caa4eb5b3c5.txt" in out
+    # the article by its title, not its file name
+    assert "McKenzie Exercises for Your Lower Back" in out
+    assert "003_e4878caa4eb5b3c5.txt" not in out and ".txt" not in out
+    # {side} is filled in, as the coach fills it with the side it was told
+    assert "{side}" not in out and "{other_side}" not in out
+    assert "Lie down on your left/right side" in " ".join(out.split())
     assert "10 repetitions, 2 s hold" in out
     assert "same: press-up-hips-off-centre" in out
     assert "worse: stop" in out

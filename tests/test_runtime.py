@@ -253,3 +253,41 @@ def test_the_barge_in_spotter_cuts_the_coach_off_soon_after_stop() -> None:
     assert finished.interrupted
     # decided from the audio, frames handled as they come: well within 300 ms
     assert end_ms - 100 <= finished.timestamp_ms <= end_ms + 200, (end_ms, finished)
+
+
+@dataclass
+class TwoLines:
+    """Says two lines in one go (the second queues behind the first), then ends."""
+
+    done: int = 0
+
+    def start(self) -> list[Action]:
+        return [Say("A first line that takes a good few seconds to say.", 1), Say("Second.", 2)]
+
+    def handle(self, event: Event) -> list[Action]:
+        if isinstance(event, SpeechFinished):
+            self.done += 1
+            if self.done == 2:
+                return [End("completed", "done")]
+        return []
+
+
+def test_a_caption_appears_when_its_line_starts_playing_not_when_queued() -> None:
+    clock = VirtualClock()
+    speaker = RecordingSpeaker(clock, rate_wpm=150)
+    shown: list[tuple[int, str]] = []
+    runtime = Runtime(
+        source=WavFileSource(samples=dither(10 * 16000, seed=1), clock=clock, realtime=True),
+        recognizer=ScriptedRecognizer([]),
+        speaker=speaker,
+        engine=TwoLines(),
+        clock=clock,
+        caption=lambda who, text: shown.append((clock.now_ms(), text)),
+    )
+    assert runtime.run() == "completed"
+    second = speaker.lines[1]
+    assert [text for _, text in shown] == [line.text for line in speaker.lines]
+    shown_at = dict((text, at) for at, text in shown)
+    assert second.start_ms > 3000
+    # shown once it plays (within a loop turn), not at 0 ms when it was queued
+    assert second.start_ms <= shown_at["Second."] <= second.start_ms + 100

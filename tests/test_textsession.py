@@ -81,7 +81,7 @@ def test_ctrl_c_ends_cleanly_with_130() -> None:
     )
     assert session.run() == 130
     assert "Interrupted: ending the session." in out.getvalue()
-    assert engine.outcome == "stopped_by_user"
+    assert engine.outcome == "interrupted"
 
 
 def test_commands_typed_during_counting_in_a_terminal() -> None:

@@ -1,10 +1,9 @@
 """``backcoach bench loop``: the voice loop through real audio devices.
 
-A private PulseAudio gives a virtual microphone and speaker; sounddevice,
-PocketSphinx, espeak-ng and the runtime loop are the real ones.  Recorded
-answers are played into the microphone.  Times are the runtime's clock, with
-PortAudio's estimates of when a sample left the microphone (ADC) and reached the
-speaker (DAC).
+A private PulseAudio gives a virtual microphone and speaker; sounddevice, PocketSphinx,
+the voice (``--voice``: Piper or espeak-ng) and the runtime loop are the real ones.
+Recorded answers are played into the microphone.  Times are the runtime's clock, with
+PortAudio's estimates of when a sample left the microphone (ADC) and reached the speaker.
 
 * reply: end of the user's speech → first audio of the coach's reply;
 * barge-in: end of the word "stop" → playback stopped;
@@ -69,7 +68,7 @@ ANSWERS = (
     "answers/worse_en-us.wav",
     "answers/same_en-gb.wav",
 )
-RUN_COMMAND = (sys.executable, "-m", "assistant", "run")
+RUN_COMMAND = (sys.executable, "-m", "assistant", "run", "--quiet", "--input-device=pulse")
 LOUD = 300  # int16 RMS of a 20 ms frame that counts as speech (noise floor is ~10)
 
 
@@ -378,7 +377,7 @@ def bench_idle(pulse: PulseAudio, settings: Settings, seconds: float) -> dict[st
     return {"idle_cpu_percent": round(100 * cpu / wall, 1)}
 
 
-def bench_startup(pulse: PulseAudio, home: Path, runs: int = 3) -> dict[str, Any]:
+def bench_startup(pulse: PulseAudio, home: Path, voice: str, runs: int = 3) -> dict[str, Any]:
     """``backcoach run`` from launch to its first sound on the speaker; its peak RSS."""
     firsts, peaks = [], []
     for _ in range(runs):
@@ -387,7 +386,7 @@ def bench_startup(pulse: PulseAudio, home: Path, runs: int = 3) -> dict[str, Any
         env = pulse.client_env() | {"BACKCOACH_HOME": str(home)}
         launched = time.monotonic()
         process = subprocess.Popen(
-            [*RUN_COMMAND, "--quiet", "--input-device", "pulse", "--output-device", "pulse"],
+            [*RUN_COMMAND, "--output-device=pulse", f"--voice={voice}"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -444,12 +443,12 @@ def run_bench(
     hold_s: int,
     idle_s: float,
     only: Sequence[str] = PARTS,
+    voice: str = "piper",
 ) -> dict[str, Any]:
     import tempfile
 
-    settings = Settings(
-        engine="pocketsphinx", voice="en-us", input_device="pulse", output_device="pulse"
-    )
+    devices = {"input_device": "pulse", "output_device": "pulse"}
+    settings = Settings(engine="pocketsphinx", voice=voice, **devices)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="backcoach-bench-") as home, PulseAudio() as pulse:
         saved = {key: os.environ.get(key) for key in [*pulse.env, "BACKCOACH_HOME"]}
@@ -457,7 +456,7 @@ def run_bench(
         os.environ["BACKCOACH_HOME"] = home
         try:
             if "startup" in only:
-                results.update(bench_startup(pulse, Path(home)))
+                results.update(bench_startup(pulse, Path(home), voice))
             if "idle" in only:
                 results.update(bench_idle(pulse, settings, idle_s))
             if "reply" in only and replies:
@@ -521,7 +520,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     results = run_bench(
-        args.replies, args.barge_ins, int(args.hold_minutes * 60), args.idle_s, only
+        args.replies, args.barge_ins, int(args.hold_minutes * 60), args.idle_s, only, args.voice
     )
     if args.json:
         print(json.dumps(results, indent=2))
@@ -535,6 +534,7 @@ def register(subparsers: Any, summary: str) -> None:
         name="loop", help=summary, description=summary[0].upper() + summary[1:] + "."
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--voice", default="piper", help="coach's voice (en-us: espeak-ng)")
     parser.add_argument("--replies", type=int, default=30, help="answers to time (default 30)")
     parser.add_argument("--barge-ins", type=int, default=10, help="'stop's to time (default 10)")
     parser.add_argument(

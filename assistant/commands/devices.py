@@ -1,9 +1,12 @@
-"""``backcoach devices``: the audio inputs and outputs, with the defaults marked."""
+"""``backcoach devices``: the audio inputs and outputs, with the defaults marked;
+``--test`` checks the microphone (level, noise, what the recogniser hears)."""
 
 from __future__ import annotations
 
 import argparse
 
+import numpy as np
+import numpy.typing as npt
 from rich.table import Table
 
 from ..audio.devices import DeviceInfo, list_devices
@@ -41,6 +44,8 @@ def devices_table(devices: list[DeviceInfo], kind: str) -> Table:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.test:
+        return _test(args)
     devices = list_devices()
     inputs = [d for d in devices if d.input_channels]
     outputs = [d for d in devices if d.output_channels]
@@ -58,5 +63,72 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record_with_meter(device: str | int | None, seconds: float) -> npt.NDArray[np.int16]:
+    from rich.live import Live
+    from rich.text import Text
+
+    from ..ui.miccheck import meter, record
+
+    if not console.is_terminal:
+        return record(device, seconds)
+    with Live(console=console, refresh_per_second=12, transient=True) as live:
+
+        def show(db: float) -> None:
+            style = "green" if -45 < db < -3 else ("red" if db >= -3 else "yellow")
+            live.update(Text.assemble(("level ", "bold"), (meter(db), style), f" {db:5.0f} dBFS"))
+
+        return record(device, seconds, show)
+
+
+def _test(args: argparse.Namespace) -> int:
+    """Record, show the level, say what is wrong, and what was heard."""
+    from ..asr import registry
+    from ..ui.miccheck import assess, frame_levels, heard, mark_checked, meter, working_input
+    from .run import settings_from_args
+
+    settings = settings_from_args(args)
+    device = settings.input_device
+    name = "the default microphone" if device is None else f"microphone '{device}'"
+    console.print(
+        f"Listening to {name} for {args.seconds:g} s: say [bold]hello[/] or "
+        "[bold]better[/], as you would lying on the floor."
+    )
+    samples = _record_with_meter(device, args.seconds)
+    mark_checked()
+    result = assess(samples)
+    peak = float(frame_levels(samples).max())
+    console.print(f"level   {meter(peak)} loudest {peak:.0f} dBFS, room {result.floor_db:.0f} dBFS")
+    console.print(result.advice)
+    if result.problem == "silent":
+        found, tried = working_input(device)
+        if found is None:
+            others = ", ".join(tried) or "none"
+            console.print(
+                f"No other input hears sound either (tried: {others}); check the cable and "
+                "the mute switch, then run this again."
+            )
+            return 1
+        console.print(
+            f"Input '{found[0]}' hears sound ({found[1]:.0f} dBFS): use it with "
+            f"--input-device '{found[0]}' or input_device = \"{found[0]}\" in config.toml."
+        )
+        return 1
+    options = registry.options_from(settings.model_dump())
+    recognizer = registry.create_recognizer(settings.engine, options)
+    console.print(f"Heard: {heard(samples, recognizer)}")
+    return 0 if result.problem is None else 1
+
+
 def register(subparsers: Subparsers, summary: str) -> None:
-    add_command(subparsers, "devices", summary, _run)
+    from .run import add_settings_flags
+
+    parser = add_command(subparsers, "devices", summary, _run)
+    parser.add_argument(
+        "--test",
+        action="store_true",
+        help="check the microphone: level, room noise, and what the coach hears you say",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=4.0, help="how long --test records (default 4)"
+    )
+    add_settings_flags(parser)

@@ -43,11 +43,14 @@ def check_python(settings: Settings) -> Check:
 
 def check_speech_output(settings: Settings) -> Check:
     """Synthesise a word with the coach's own synthesiser (pyttsx3's espeak-ng binding)."""
+    from ..tts.voices import ESPEAK_FALLBACK, is_piper
+
     name = "espeak-ng + pyttsx3"
+    voice = ESPEAK_FALLBACK if is_piper(settings.voice) else settings.voice
     try:
         from ..tts.synth import Pyttsx3Synth
 
-        synth = Pyttsx3Synth(settings.voice, settings.rate_wpm, settings.volume)
+        synth = Pyttsx3Synth(voice, settings.rate_wpm, settings.volume)
         audio = synth.synthesize("ready")
     except ImportError as exc:
         return Check(name, "FAIL", f"pyttsx3 does not import ({exc})", "pip install pyttsx3")
@@ -59,7 +62,29 @@ def check_speech_output(settings: Settings) -> Check:
         )
         return Check(name, "FAIL", str(exc), fix)
     seconds = audio.duration_ms / 1000
-    return Check(name, "ok", f"said 'ready' in voice {settings.voice}: {seconds:.2f} s of audio")
+    return Check(name, "ok", f"said 'ready' in voice {voice}: {seconds:.2f} s of audio")
+
+
+def check_piper(settings: Settings) -> Check:
+    """The natural voice (when the settings ask for it): load it and say a word."""
+    from ..errors import SpeechOutputError
+    from ..tts.voices import PIPER_PACKAGES, is_piper, piper_available, piper_model
+
+    name = "Piper voice"
+    if not is_piper(settings.voice):
+        return Check(name, "ok", f"not used (voice = {settings.voice!r}, an espeak-ng voice)")
+    missing = piper_available()
+    if missing is not None:
+        return Check(name, "warn", f"{missing}; espeak-ng speaks instead", "make run")
+    try:
+        from ..tts.piper import PiperSynth
+
+        synth = PiperSynth(piper_model(settings.voice), None, settings.rate_wpm, settings.volume)
+        audio = synth.synthesize("ready")
+    except SpeechOutputError as exc:
+        return Check(name, "FAIL", str(exc), f"pip install {PIPER_PACKAGES}, or fix 'voice'")
+    seconds = audio.duration_ms / 1000
+    return Check(name, "ok", f"said 'ready' in {synth.model.name}: {seconds:.2f} s of audio")
 
 
 def check_portaudio(settings: Settings) -> Check:
@@ -154,6 +179,7 @@ def check_journal_file(settings: Settings) -> Check:
 CHECKS: tuple[Callable[[Settings], Check | list[Check]], ...] = (
     check_python,
     check_speech_output,
+    check_piper,
     check_portaudio,
     check_input,
     check_output,

@@ -23,6 +23,12 @@ def register(subparsers: Subparsers, summary: str) -> None:
         "a folder puts it there)",
     )
     parser.add_argument(
+        "--period",
+        choices=("week", "month"),
+        default="week",
+        help="one printed page per week (default) or per month, for your physiotherapist",
+    )
+    parser.add_argument(
         "--since",
         type=_day,
         metavar="YYYY-MM-DD",
@@ -65,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             soft_wrap=True,
         )
         return 1
-    html = build_report(sessions, generated_at=now)
+    html = build_report(sessions, generated_at=now, by=args.period)
     written = write_report(out, html)
     first, last = sessions[0].started_at, sessions[-1].started_at
     span = f"{first:%d %b %Y}" + ("" if first.date() == last.date() else f" to {last:%d %b %Y}")

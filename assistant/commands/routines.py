@@ -21,6 +21,7 @@ from ..dialog.routine import (
     validate_routine_files,
 )
 from ..paths import dialogs_dir
+from ..sources import article_title
 from ._common import Subparsers, add_command, console, err_console
 
 __all__ = ["register"]
@@ -59,21 +60,26 @@ def _show(args: argparse.Namespace) -> int:
     for number, exercise in enumerate(routine.exercises, 1):
         console.print()
         console.print(f"[bold]{number}. {exercise.name}[/bold]  [dim]{exercise.id}[/dim]")
-        sources = ", ".join([exercise.source, *exercise.also_from])
+        sources = "; ".join(article_title(src) for src in [exercise.source, *exercise.also_from])
         _field("source", sources)
         _field("position", exercise.position)
         _field("dose", exercise.dose())
         _field("steps", "")
         for step in exercise.steps:
-            _item("-", step)
+            _item("-", _sides(step))
         if exercise.cautions:
             _field("cautions", "")
             for caution in exercise.cautions:
-                _item("!", caution)
+                _item("!", _sides(caution))
         _field("next", "")
         for answer in ANSWERS:
             _item(f"{answer}:", _target(exercise.next.target(answer)))
     return 0
+
+
+def _sides(text: str) -> str:
+    """``{side}`` filled for reading: the coach says the side it was told, left or right."""
+    return text.replace("{side}", "left/right").replace("{other_side}", "right/left")
 
 
 def _field(label: str, value: str) -> None:

@@ -25,7 +25,9 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     """Flags that override ``config.toml`` (shared by run, script, bench, recognize)."""
     parser.add_argument("--routine", choices=[*ROUTINE_IDS, "ask"], help="routine to follow")
     parser.add_argument("--engine", choices=ENGINES, help="speech recognizer")
-    parser.add_argument("--voice", help="espeak-ng voice for the coach, e.g. en-gb")
+    parser.add_argument(
+        "--voice", help="the coach's voice: piper (default), piper:PATH_OR_NAME, or espeak-ng en-gb"
+    )
     parser.add_argument("--rate", dest="rate_wpm", type=int, help="speech rate, words/minute")
     parser.add_argument("--volume", type=float, help="speech volume, 0.0-1.0")
     parser.add_argument("--input-device", help="microphone: name or index (backcoach devices)")
@@ -58,12 +60,18 @@ def _run(args: argparse.Namespace) -> int:
         text = importlib.import_module("assistant.textsession")
         code: int = text.run_text(settings, fast=args.fast)
         return code
+    importlib.import_module("assistant.ui.miccheck").offer(err_console.print)  # once
+    # the screen readable from the floor (on a terminal; else the printed captions)
+    screen = importlib.import_module("assistant.ui.screen").session_screen(args.quiet)
     try:
         runtime = importlib.import_module("assistant.runtime")
-        code = runtime.run_voice(settings, quiet=args.quiet)
+        code = runtime.run_voice(settings, quiet=args.quiet, captions=screen)
     except AudioDeviceError as exc:
         err_console.print(f"backcoach: {exc} Try 'backcoach run --text' to type your answers.")
         return NO_AUDIO_EXIT
+    finally:
+        if screen is not None:
+            screen.close()
     return code
 
 

@@ -12,7 +12,7 @@ from ..events import End
 from ..vocab import Outcome
 from . import prompts
 from .log import SessionEnded
-from .machine import ENDED
+from .machine import ENDED, Phase, closing_state
 from .routine import DONE, STOP
 
 if TYPE_CHECKING:
@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 
 __all__ = ["Closing"]
 
-_REASONS = {Outcome.COMPLETED: "routine finished", Outcome.STOPPED_WORSE: "leg pain got worse"}
+#: Why a session ended (``End.reason``, the journal), by the outcome decided at closing.
+_REASONS = {
+    Outcome.COMPLETED: "routine finished",
+    Outcome.STOPPED_WORSE: "leg pain got worse",
+    Outcome.STOPPED_BY_USER: "the user said stop",
+}
+#: The phases in which the exercise under way was logged as started and not yet finished.
+_UNDER_WAY = (Phase.INSTRUCTING, Phase.COUNTING, Phase.ASKING)
 
 
 class Closing:
@@ -64,18 +71,41 @@ class Closing:
         outcome = self._flow.machine.closing_outcome or Outcome.COMPLETED
         self.end(outcome, _REASONS.get(outcome, ""))
 
-    def stop_by_user(self, reason: str) -> None:
+    def stop_by_user(self) -> None:
+        """ "stop": end now; after an exercise, with the closing rating (skippable)."""
         flow = self._flow
         if flow.machine.closing_outcome is not None:
-            # The outcome was decided before the closing rating (the routine finished or
-            # the pain got worse): "stop" now only skips the rating and never hides it.
+            # The outcome was decided before the closing rating (the routine finished, the
+            # pain got worse, or "stop"): "stop" now only skips the rating, never hides it.
             self.finish_with_pending()
             return
-        if flow.in_movement() and flow.exercises.exercise is not None:
+        self._stop_exercise()
+        if flow.options.ask_rating and flow.exercises.exercise is not None:
+            self._out.say(prompts.STOPPING_NOW)
+            flow.machine.go(closing_state(Outcome.STOPPED_BY_USER))
+            flow.intake.ask_rating("after", self.finish_with_pending)
+            return
+        reason = _REASONS[Outcome.STOPPED_BY_USER]
+        self.end(Outcome.STOPPED_BY_USER, reason, closing=prompts.STOPPING_NOW)
+
+    def interrupted(self) -> None:
+        """Ctrl-C (or the end of typed input): end at once, recorded as interrupted."""
+        if self._flow.machine.closing_outcome is not None:
+            self.finish_with_pending()
+            return
+        self._stop_exercise()
+        self.end(Outcome.INTERRUPTED, "interrupted", closing=prompts.STOPPING_NOW)
+
+    def _stop_exercise(self) -> None:
+        """Log the exercise under way as finished: "stopped" with what was done (all of
+        it, when the count was over and the question not yet answered)."""
+        flow = self._flow
+        if flow.machine.phase not in _UNDER_WAY or flow.exercises.exercise is None:
+            return
+        if flow.in_movement():
             self._out.stop_speaking()
             flow.exercises.stop_activity()
-            flow.exercises.log_finished("stopped")
-        self.end(Outcome.STOPPED_BY_USER, reason, closing=prompts.STOPPING_NOW)
+        flow.exercises.log_finished("stopped")
 
     def _summary(self, outcome: Outcome) -> str:
         done: list[str] = []

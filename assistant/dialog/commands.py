@@ -95,7 +95,7 @@ class Commands:
             flow.follow(Command.SKIP)
 
     def stop(self) -> None:
-        self._flow.closing.stop_by_user("the user said stop")
+        self._flow.closing.stop_by_user()
 
     def slower(self) -> None:
         self._tempo(TEMPO_STEP)
@@ -104,8 +104,16 @@ class Commands:
         self._tempo(1 / TEMPO_STEP)
 
     def _tempo(self, step: float) -> None:
-        text = self._flow.counter.change_tempo(step)
-        self._out.say(text, cacheable=text in (prompts.SLOWER, prompts.FASTER))
+        counter = self._flow.counter
+        text = counter.change_tempo(step)
+        if text in (prompts.SLOWER, prompts.FASTER):
+            # say what changed: the time each movement now takes, where there is one
+            exercise = self._flow.exercises.exercise
+            if exercise is not None and exercise.reps is not None:
+                text = prompts.tempo_changed(text, exercise.tempo_s * counter.tempo_factor)
+            else:
+                text = prompts.with_prefix(text, prompts.TEMPO_LATER)
+        self._out.say(text)
         self._ask_again_unless_paused()
 
     def help(self) -> None:
@@ -114,7 +122,7 @@ class Commands:
         if self._paused:
             text = prompts.PAUSED
         elif question is not None:
-            text = prompts.help_for_question(question.options)
+            text = question.help_text or prompts.help_for_question(question.options)
         else:
             text = prompts.COMMANDS_HELP
         if flow.machine.phase is Phase.COUNTING:

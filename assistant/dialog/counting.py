@@ -53,7 +53,7 @@ class Cue:
 def hold_cues(hold_cue: str, hold_s: int, watch: str | None) -> list[Cue]:
     """Cues for one hold of ``hold_s``: start, milestones, countdown (``hold=True``)."""
     if hold_s < SHORT_HOLD_S:
-        return [Cue(hold_cue, hold_s * 1000, hold=True)]
+        return [Cue(prompts.cue(hold_cue), hold_s * 1000, hold=True)]
     marks = [m for m in (30, 10) if hold_s >= m * 2]
     marks += [n for n in range(5, 0, -1) if n < hold_s] if hold_s >= 8 else [3, 2, 1]
     cues: list[Cue] = []
@@ -88,7 +88,8 @@ def build_plan(exercise: Exercise) -> list[Cue]:
             plan.append(Cue(text, half, tempo=True))
             watch = exercise.watch if rep == 1 and set_index == 0 else None
             plan += hold_cues(exercise.hold_cue, exercise.hold_s, watch)
-            plan.append(Cue(exercise.release_cue, half, tempo=True, completes_rep=True))
+            release = prompts.cue(exercise.release_cue)
+            plan.append(Cue(release, half, tempo=True, completes_rep=True))
         if set_index + 1 < exercise.sets:
             plan.append(Cue(prompts.REST_BETWEEN_SETS, exercise.rest_s * 1000))
     plan.append(Cue(prompts.reps_done(exercise.reps), 0))
@@ -101,7 +102,7 @@ def extension_plan(exercise: Exercise, extra_s: int) -> list[Cue]:
 
 
 def _release(exercise: Exercise) -> Cue:
-    return Cue(exercise.release_cue, 0)
+    return Cue(prompts.cue(exercise.release_cue), 0)
 
 
 class Counter:

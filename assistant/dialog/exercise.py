@@ -90,6 +90,7 @@ class Exercises:
             options=prompts.SIDE_OPTIONS,
             accepts=_SIDES,
             on_answer=answered,
+            unsure_help=prompts.UNSURE_SIDE,
         )
         self._flow.ask(question)
 
@@ -193,6 +194,7 @@ class Exercises:
             accepts=frozenset(Answer),
             on_answer=self._symptom_answer,
             needed_because=prompts.NEED_SYMPTOM,
+            unsure_help=prompts.UNSURE_SYMPTOM,
         )
         self._flow.ask(question)
 

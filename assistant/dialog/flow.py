@@ -175,10 +175,11 @@ class Flow:
         elif isinstance(event, DeviceLost):
             self.pause(prompts.sound_problem(event.message), user=False)
         elif isinstance(event, DeviceRestored):
-            if self.machine.paused:
+            # (microphone and speaker back together: said once, not twice in a row)
+            if self.machine.paused and self.out.last_said != prompts.SOUND_BACK:
                 self.out.say(prompts.SOUND_BACK)
         elif isinstance(event, Interrupted):
-            self.closing.stop_by_user("interrupted")
+            self.closing.interrupted()
 
     def _heard(self, heard: Heard) -> None:
         intent = heard.intent

@@ -31,6 +31,7 @@ class Intake:
         self._flow = flow
         self._out = flow.out
         self._red_flag_index = 0
+        self._unsure_before = False
 
     # ------------------------------------------------------------ red flags
 
@@ -48,8 +49,20 @@ class Intake:
             options=prompts.YES_NO_OPTIONS,
             accepts=YES_NO,
             on_answer=self._red_flag_answer,
+            on_unsure=self._red_flag_unsure,
         )
+        self._unsure_before = False
         self._flow.ask(question)
+
+    def _red_flag_unsure(self) -> None:
+        """ "Not sure": what the question means, once; still unsure is a yes (see a
+        doctor before exercising)."""
+        if not self._unsure_before:
+            self._unsure_before = True
+            self._flow.asker.reprompt(prompts.RED_FLAG_MEANINGS[self._red_flag_index])
+            return
+        self._out.say(prompts.UNSURE_MEANS_YES)
+        self._red_flag_answer(Heard(YesNo.YES, "not sure (taken as yes)"))
 
     def _red_flag_answer(self, heard: Heard) -> None:
         if heard.intent == YesNo.YES:
@@ -73,7 +86,9 @@ class Intake:
             self._rating_before()
 
     def _ask_routine(self) -> None:
-        ids = list(self._flow.options.routines)
+        routines = self._flow.options.routines
+        ids = list(routines)
+        explained = prompts.routine_help((r.title, r.description) for r in routines.values())
         question = Question(
             key="routine",
             context=Context.ROUTINE,
@@ -81,6 +96,8 @@ class Intake:
             options=prompts.routine_options(ids),
             accepts=frozenset(ids),
             on_answer=self._routine_answer,
+            help_text=explained,
+            unsure_help=explained,
         )
         self._flow.ask(question)
 
@@ -125,6 +142,7 @@ class Intake:
             on_answer=answered,
             skippable=True,
             on_skip=then,
+            unsure_help=prompts.UNSURE_RATING,
             on_give_up=then if phase == "after" else None,
         )
         self._flow.ask(question)

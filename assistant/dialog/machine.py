@@ -6,7 +6,8 @@
     intake    ⊃ safety | routine | rating          (red flags, routine choice, rating)
     exercise  ⊃ <exercise id> ⊃ side | instructing | counting | asking
     paused                                         (remembers the state to go back to)
-    closing   ⊃ completed | stopped_worse          (the closing rating, the outcome decided)
+    closing   ⊃ completed | stopped_worse | stopped_by_user   (the closing rating; the
+                                                   outcome is decided already)
     ended
 
 The routine's answer rules are the machine's transitions between exercises
@@ -65,8 +66,9 @@ EXERCISE: Final = "exercise"
 PAUSED: Final = "paused"
 CLOSING: Final = "closing"
 ENDED: Final = "ended"
-#: The outcomes a routine's own rules lead to: "done" finishes it, "stop" stops it.
-_CLOSING_OUTCOMES: Final = (Outcome.COMPLETED, Outcome.STOPPED_WORSE)
+#: The outcomes decided before the closing rating: the routine's "done" and "stop",
+#: and the user's "stop" after an exercise was started.
+_CLOSING_OUTCOMES: Final = (Outcome.COMPLETED, Outcome.STOPPED_WORSE, Outcome.STOPPED_BY_USER)
 
 
 def exercise_state(exercise_id: str, phase: Phase | None = None) -> str:

@@ -22,6 +22,8 @@ class Outbox:
         self._timer_serial = 0
         #: The context last asked for (``None``: not listening).
         self.listening: Context | None = None
+        #: The last line asked to be said.
+        self.last_said = ""
 
     def now(self) -> int:
         return self._clock.now_ms()
@@ -33,6 +35,7 @@ class Outbox:
     def say(self, text: str, *, cacheable: bool = False) -> int:
         """Queue ``text``; its utterance id comes back in ``SpeechFinished``."""
         self._utterance += 1
+        self.last_said = text
         self._actions.append(Say(text, self._utterance, cacheable))
         return self._utterance
 

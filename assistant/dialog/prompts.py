@@ -115,6 +115,20 @@ ALL_RIGHT: Final = "All right."
 #: Said before asking the side again after "both".
 PICK_WORSE_SIDE: Final = "Then pick the side where it is worse."
 NEED_ANSWER: Final = "I need this answer before we go on."
+#: Said (then "Please say ...") when the answer is "not sure", by question.
+UNSURE_HELP: Final = "Take your best guess."
+UNSURE_SYMPTOM: Final = "If you can't feel a difference, say the same."
+UNSURE_RATING: Final = "A rough number is fine, or say skip."
+UNSURE_SIDE: Final = "Choose the side where the pain is stronger."
+#: What each red-flag question means, said once when the answer is "not sure".
+RED_FLAG_MEANINGS: Final[tuple[str, ...]] = (
+    "I mean: is it harder than usual to pass water or to hold it in, or have you leaked "
+    "without meaning to?",
+    "I mean: does the skin feel numb, tingly or different in the area you would sit on a saddle?",
+    "I mean: has a leg or foot become weaker than it was, so it trips, drags or gives way?",
+)
+#: Still "not sure" after the meaning: read as yes, the cautious answer.
+UNSURE_MEANS_YES: Final = "As you're not sure, I'll take that as a yes, to be safe."
 NEED_SYMPTOM: Final = "I need to know how the leg is before choosing the next exercise."
 
 
@@ -153,6 +167,8 @@ AGAIN_FROM_START: Final = "Again, from the start."
 SKIPPED: Final = "Skipped."
 SLOWER: Final = "Slower."
 FASTER: Final = "Faster."
+#: After "slower" / "faster" when no exercise with repetitions is under way.
+TEMPO_LATER: Final = "Repetitions will be counted at the new pace."
 SLOWEST: Final = "That's as slow as I count."
 FASTEST: Final = "That's as fast as I count."
 STOP_AND_RELAX: Final = "Stop there and relax."
@@ -168,6 +184,18 @@ def paused_because(why: str) -> str:
 
 def sound_problem(message: str) -> str:
     return f"Sound problem: {message}"
+
+
+def tempo_changed(said: str, movement_s: float) -> str:
+    """ "Slower." and what it means: how long each movement now takes."""
+    seconds = max(1, round(movement_s))
+    unit = "second" if seconds == 1 else "seconds"
+    return f"{said} Each movement now takes {number_words(seconds)} {unit}."
+
+
+def routine_help(routines: Iterable[tuple[str, str]]) -> str:
+    """One line per routine: its title and the first sentence of its description."""
+    return " ".join(f"{title}: {text.split('. ')[0].rstrip('.')}." for title, text in routines)
 
 
 def skipping(exercise_name: str) -> str:
@@ -212,8 +240,13 @@ def reps_done(reps: int) -> str:
     return f"That's {number_words(reps)}. Well done."
 
 
+def cue(words: str) -> str:
+    """A routine's cue words as said and shown: a capital first letter ("And down")."""
+    return words[:1].upper() + words[1:]
+
+
 def hold_start(hold_cue: str, hold_s: int, watch: str | None) -> str:
-    start = f"{hold_cue.rstrip('.')}, {number_words(hold_s)} seconds."
+    start = f"{cue(hold_cue).rstrip('.')}, {number_words(hold_s)} seconds."
     return f"{start} {watch}" if watch else start
 
 
@@ -277,6 +310,6 @@ def cached_lines(routines: Iterable[Routine] = ()) -> tuple[str, ...]:
     lines += [TEN_SECONDS, THIRTY_TO_GO, THANK_YOU, STOP_AND_RELAX]
     for routine in routines:
         for exercise in routine.exercises:
-            lines += [exercise.hold_cue, exercise.release_cue]
+            lines += [cue(exercise.hold_cue), cue(exercise.release_cue)]
     lines.append(SYMPTOM_QUESTION)
     return tuple(dict.fromkeys(lines))

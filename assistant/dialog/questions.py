@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ..events import Heard
-from ..vocab import Answer, Context, YesNo
+from ..vocab import Answer, Context, Reply, YesNo
 from . import prompts
 from .outbox import Outbox
 from .rules import BETTER_MIN_CONFIDENCE, MIN_CONFIDENCE, WORSE_CONFIRM_BELOW
@@ -52,6 +52,12 @@ class Question:
     on_give_up: Callable[[], None] | None = None
     #: "skip" on a question that cannot be skipped says this first.
     needed_because: str = prompts.NEED_ANSWER
+    #: "not sure": what helps to answer it (said before asking again).
+    unsure_help: str = prompts.UNSURE_HELP
+    #: What "help" says about this question (default: the answers it takes).
+    help_text: str | None = None
+    #: "not sure" handled by the question's owner instead (the red-flag questions).
+    on_unsure: Callable[[], None] | None = None
 
 
 class Asker:
@@ -145,6 +151,12 @@ class Asker:
         question = self.question
         assert question is not None
         intent = heard.intent
+        if intent == Reply.UNSURE and heard.confidence >= MIN_CONFIDENCE:
+            if question.on_unsure is not None:
+                question.on_unsure()
+            else:
+                self.reprompt(question.unsure_help)
+            return
         if intent not in question.accepts:
             self.reprompt(prompts.NOT_AN_ANSWER)
             return

@@ -22,6 +22,7 @@ from .data import (
     sessions_per_week,
     stops,
 )
+from .periods import centralisation, exercise_names, periods_html, routine_titles
 
 __all__ = ["build_report", "CHART_IDS"]
 
@@ -56,8 +57,22 @@ summary { cursor: pointer; color: #0b5cab; }
 .note { background: #fff8e5; border-left: 4px solid #e6a700; padding: .5rem .8rem; }
 footer { margin-top: 2.5rem; color: #666; font-size: .85rem; border-top: 1px solid #ddd;
          padding-top: .6rem; }
-@media print { body { max-width: none; padding: 0; } details { display: none; }
-               h2 { break-after: avoid; } figure, table { break-inside: avoid; } }
+td ul { margin: 0; padding-left: 1.1rem; }
+.stop { color: #b34700; font-weight: bold; }
+.pain { white-space: nowrap; font-weight: bold; }
+section.period h2 { border-bottom-color: #222; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  :root { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+  body { max-width: none; padding: 0; font-size: 10pt; line-height: 1.3; }
+  details, .screen-only { display: none; }
+  h2 { break-after: avoid; margin-top: 1rem; }
+  figure, tr, .cards { break-inside: avoid; }
+  figure img { width: auto; max-width: 100%; max-height: 8.5cm; margin: 0 auto; }
+  section.period { break-before: page; }
+  table { font-size: 9pt; }
+  footer { margin-top: 1rem; }
+}
 """
 
 
@@ -100,9 +115,10 @@ def _rating(value: int | None) -> str:
 
 
 def _answers_html(s: SessionRecord) -> str:
+    names = exercise_names()
     parts = []
     for ex in s.exercises:
-        name = escape(ex.exercise + (f" ({ex.side})" if ex.side else ""))
+        name = escape(names.get(ex.exercise, ex.exercise) + (f" ({ex.side})" if ex.side else ""))
         if not ex.finished:
             parts.append(f"{name}: <i>not finished</i>")
         else:
@@ -174,7 +190,8 @@ def _pain_section(sessions: list[SessionRecord]) -> str:
 
 
 def _answers_section(sessions: list[SessionRecord]) -> str:
-    counts = answers_by_exercise(sessions)
+    names = exercise_names()
+    counts = {names.get(k, k): v for k, v in answers_by_exercise(sessions).items()}
     svg = charts.answers_chart(counts)
     if svg is None:
         return (
@@ -234,11 +251,15 @@ def _stops_section(sessions: list[SessionRecord]) -> str:
     if early:
         rows = []
         for s in early:
-            last = s.exercises[-1].exercise if s.exercises else "–"
+            last = (
+                exercise_names().get(s.exercises[-1].exercise, s.exercises[-1].exercise)
+                if s.exercises
+                else "–"
+            )
             rows.append(
                 [
                     escape(_when(s.started_at)),
-                    escape(s.routine or "–"),
+                    escape(routine_titles().get(s.routine or "", s.routine or "–")),
                     escape(OUTCOME_LABELS.get(s.outcome, s.outcome)),
                     escape(last),
                     escape(s.reason or "–"),
@@ -254,21 +275,31 @@ def _sessions_section(sessions: list[SessionRecord]) -> str:
     rows = [
         [
             escape(_when(s.started_at)),
-            escape(s.routine or "–"),
-            escape(OUTCOME_LABELS.get(s.outcome, s.outcome)),
+            escape(routine_titles().get(s.routine or "", s.routine or "–")),
+            escape(OUTCOME_LABELS.get(s.outcome, s.outcome))
+            + (f'<br><span class="muted">{escape(s.reason)}</span>' if s.reason else ""),
             f"{_rating(s.pain_before)} → {_rating(s.pain_after)}",
             _answers_html(s),
             escape(", ".join(c.intent for c in s.commands) or "–"),
         ]
         for s in sessions
     ]
-    return "<h2>All sessions</h2>" + _table(
-        ["Date", "Routine", "Outcome", "Leg pain", "Exercises: answer", "Commands used"], rows
+    # on paper the pages per period say all this already
+    return (
+        '<div class="screen-only"><h2>All sessions</h2>'
+        + _table(
+            ["Date", "Routine", "How it ended", "Leg pain", "Exercises: answer", "Commands used"],
+            rows,
+        )
+        + "</div>"
     )
 
 
-def build_report(sessions: list[SessionRecord], generated_at: datetime | None = None) -> str:
-    """The whole report page for ``sessions`` (at least one), as HTML text."""
+def build_report(
+    sessions: list[SessionRecord], generated_at: datetime | None = None, by: str = "week"
+) -> str:
+    """The whole report page for ``sessions`` (at least one), as HTML text; then one
+    page per ``by`` (week or month) for the physiotherapist."""
     if not sessions:
         raise ValueError("build_report needs at least one session")
     generated = generated_at or datetime.now().astimezone()
@@ -286,7 +317,9 @@ def build_report(sessions: list[SessionRecord], generated_at: datetime | None = 
         _answers_section(sessions),
         _weekly_section(sessions),
         _stops_section(sessions),
+        f"<p><b>Over the whole span:</b> {escape(centralisation(sessions))}</p>",
         _sessions_section(sessions),
+        periods_html(sessions, by),
         "<footer>Everything in this page is self-reported by the person doing the exercises, "
         "answered by voice during each session; it is a record to discuss with a health "
         "professional, not a diagnosis. The page is self-contained: it loads nothing from the "

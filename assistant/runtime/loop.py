@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
 from ..audio.source import AudioSource, DeviceLostError, Frame
 from ..dialog.interpreter import Interpreter, Performer
-from ..events import Action, End, Event, Interrupted, LogEntry, Say, TimerFired
+from ..events import Action, End, Event, Interrupted, LogEntry, Say, SpeechFinished, TimerFired
 from ..journal import Recordable, record_entry
 from ..tts.speaker import Speaker
 from ..vocab import BARGE_IN_INTENTS, Context
@@ -90,6 +91,8 @@ class Runtime:
         self.journal_errors: list[str] = []
         self.timer_lead_ms = timer_lead_ms
         self._start_at: int | None = None
+        #: Lines asked for and not yet shown: a caption appears when its line starts.
+        self._to_caption: deque[tuple[int, str]] = deque()
 
     @property
     def barge_in(self) -> RecognizerLike | None:
@@ -110,7 +113,7 @@ class Runtime:
             self._observe("action", action, self.clock.now_ms())
 
     def _speak(self, say: Say) -> None:
-        self.captions.said(say.text)
+        self._to_caption.append((say.utterance_id, say.text))
         # (with the speaker gone, it reports the line as cut off at once)
         self.speaker.say(say.text, say.utterance_id, say.cacheable, self._start_at)
         self._start_at = None  # the rest of the batch queues behind it
@@ -133,7 +136,7 @@ class Runtime:
     def _feed(self, frame: Frame, now: int) -> None:
         if self.policy.update(now, self.speaker, self.recognizer, self.context):
             for barge_in in self.policy.barge_ins(frame, self.speaker, self.recognizer):
-                self.speaker.stop()
+                self._stop_speaking()
                 self.captions.heard(barge_in, barge_in=True)
                 self.deliver(barge_in)
             return
@@ -148,10 +151,38 @@ class Runtime:
 
     # ----------------------------------------------------------------- timing
 
+    def _caption_playing(self) -> None:
+        """Show the line that has started playing (and any before it, now over)."""
+        if not self._to_caption:
+            return
+        playing = self.speaker.text_now()
+        if playing and any(text in playing for _, text in self._to_caption):
+            while self._to_caption:
+                text = self._to_caption.popleft()[1]
+                self.captions.said(text)
+                if text in playing:
+                    break
+
+    def _speech_finished(self, finished: SpeechFinished) -> None:
+        """A line ended before it was seen starting: it was too short to catch, or
+        the speaker could not play it (the device went away); show it now."""
+        for index, (utterance_id, text) in enumerate(self._to_caption):
+            if utterance_id == finished.utterance_id:
+                del self._to_caption[index]
+                self.captions.said(text)
+                break
+        self.deliver(finished)
+
+    def _stop_speaking(self) -> None:
+        """Cut the speech off: the lines that had not started are never shown."""
+        self.speaker.stop()
+        self._to_caption.clear()
+
     def _due(self, now: int) -> None:
+        self._caption_playing()
         for finished in self.speaker.finished(now):
             self.policy.speech_ended(finished.timestamp_ms)
-            self.deliver(finished)
+            self._speech_finished(finished)
         while (due := self.timers.pop_due(now + self.timer_lead_ms)) is not None:
             name, deadline = due
             # Fired a little early: what it says starts exactly at the deadline.
@@ -236,7 +267,7 @@ class Runtime:
     def interrupt(self) -> None:
         """Ctrl-C: tell the engine, keep what it logs, cut the speech."""
         self.interrupted = True
-        self.speaker.stop()
+        self._stop_speaking()
         actions = self.engine.handle(Interrupted())
         self.apply(a for a in actions if not isinstance(a, Say))
 
@@ -246,8 +277,9 @@ class Runtime:
             if stop is not None and stop.is_set():
                 break
             self._sleep(0.02)
+            self._caption_playing()
             for finished in self.speaker.finished(self.clock.now_ms()):
-                self.deliver(finished)
+                self._speech_finished(finished)
 
 
 class _Voice(Performer):
@@ -260,7 +292,7 @@ class _Voice(Performer):
         self._runtime._speak(say)
 
     def stop_speaking(self) -> None:
-        self._runtime.speaker.stop()
+        self._runtime._stop_speaking()
 
     def listen(self, context: Context | None) -> None:
         self._runtime._listen(context)

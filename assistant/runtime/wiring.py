@@ -12,7 +12,7 @@ from ..clock import MonotonicClock
 from ..config import Settings
 from ..journal import Recordable
 from ..tts.speaker import VoiceSpeaker
-from ..tts.synth import Pyttsx3Synth
+from ..tts.voices import Synth
 from ..vocab import BARGE_IN_INTENTS
 from .captions import Caption, Captions, LineCaptions, printer
 from .loop import Runtime
@@ -44,16 +44,20 @@ class _CtrlC:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _open_voice(settings: Settings, clock: MonotonicClock) -> tuple[VoiceSpeaker, Pyttsx3Synth]:
+def _open_voice(
+    settings: Settings, clock: MonotonicClock, notice: Callable[[str, str], None] | None
+) -> tuple[VoiceSpeaker, Synth]:
     from ..audio.devices import resolve_device
     from ..paths import cache_dir
     from ..tts.player import SoundDevicePlayer
+    from ..tts.voices import open_synth
 
     resolve_device(settings.input_device, "input")
     resolve_device(settings.output_device, "output")
     player = SoundDevicePlayer(clock, settings.output_device)
     player.open()  # first: a stream takes a moment to start running
-    synth = Pyttsx3Synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir())
+    # Piper (or espeak-ng, with a notice when Piper is missing)
+    synth = open_synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir(), notice)
     return VoiceSpeaker(synth, player), synth
 
 
@@ -84,9 +88,11 @@ def build_voice_runtime(
     from ..audio.source import MicrophoneSource
     from ..dialog import prompts
     from ..dialog.routine import load_routines
+    from ..ui.ahead import render_ahead
 
     clock = clock or MonotonicClock()
-    speaker, synth = _open_voice(settings, clock)
+    notice = (lambda _, text: captions.state(text)) if captions else caption
+    speaker, synth = _open_voice(settings, clock, notice)
     try:
         recognizer = _open_recognizer(settings)
         routines = load_routines()
@@ -108,8 +114,8 @@ def build_voice_runtime(
         caption=caption,
         captions=captions,
         warm=list(prompts.cached_lines(routines.values())),
-        warm_cache=synth.warm_one,
-        observer=observer,
+        warm_cache=(ahead := render_ahead(synth, speaker)).add_one,  # in the background
+        observer=ahead.chain(observer),  # and the lines it may say next, while exercising
         barge_in_factory=_barge_in_factory(recognizer.name),
     )
 
@@ -146,7 +152,10 @@ def run_voice(settings: Settings, quiet: bool = False, captions: Captions | None
 def _run_voice(settings: Settings, captions: Captions) -> int:
     from ..journal import open_session_journal
 
-    runtime = build_voice_runtime(settings, captions=captions)
+    # a screen that follows the session (assistant.ui.screen) also observes the engine
+    runtime = build_voice_runtime(
+        settings, captions=captions, observer=getattr(captions, "observe", None)
+    )
     try:
         journal = open_session_journal(captions.state)
     except BaseException:

@@ -27,6 +27,10 @@ from .synth import Audio
 __all__ = ["PlaybackEvent", "SoundDevicePlayer"]
 
 
+#: (utterance id, samples, start at, first piece, last piece)
+_Piece = tuple[int, npt.NDArray[np.int16], int | None, bool, bool]
+
+
 @dataclass(frozen=True)
 class PlaybackEvent:
     """``kind`` is ``started`` (first sample audible) or ``finished`` (last sample)."""
@@ -52,11 +56,12 @@ class SoundDevicePlayer:
         self._blocksize = max(64, sample_rate * block_ms // 1000)
         self._lock = threading.Lock()
         self._samples: npt.NDArray[np.int16] | None = None
-        self._queue: collections.deque[tuple[int, npt.NDArray[np.int16], int | None]] = (
-            collections.deque()
-        )
+        self._queue: collections.deque[_Piece] = collections.deque()
         self._position = 0
         self._utterance = 0
+        self._last_piece = True
+        #: an utterance some of whose pieces are still to come (rendered a sentence at a time)
+        self._open: int | None = None
         self._events: queue.SimpleQueue[PlaybackEvent] = queue.SimpleQueue()
         self._stream: Any = None
         self._lost: str | None = None
@@ -108,31 +113,70 @@ class SoundDevicePlayer:
 
     # -------------------------------------------------------------- playback
 
-    def play(self, audio: Audio, utterance_id: int, start_at_ms: int | None = None) -> None:
+    def play(
+        self,
+        audio: Audio,
+        utterance_id: int,
+        start_at_ms: int | None = None,
+        *,
+        first: bool = True,
+        last: bool = True,
+    ) -> None:
         """Queue ``audio``: it starts when what is queued before it has played, and
-        not before ``start_at_ms`` (clock time at the speaker, sample-accurate)."""
+        not before ``start_at_ms`` (clock time at the speaker, sample-accurate).
+
+        An utterance may come in pieces (``first`` / ``last``): one ``started`` at
+        its first piece, one ``finished`` after its last, and it stays busy in
+        between even if the next piece is late."""
         samples = audio.samples
         if audio.sample_rate != self.sample_rate:
             import soxr
 
             samples = soxr.resample(samples, audio.sample_rate, self.sample_rate).astype(np.int16)
         with self._lock:
-            self._queue.append((utterance_id, samples, start_at_ms))
+            self._queue.append((utterance_id, samples, start_at_ms, first, last))
+            self._open = None if last else utterance_id
 
     def stop(self) -> None:
         """Barge-in: cut off what is playing and drop what is queued, now."""
         with self._lock:
             cut_ms = self._clock.now_ms() + self.latency_ms
+            cut = set()
             if self._samples is not None:
+                cut.add(self._utterance)
                 self._finish_locked(cut_ms, interrupted=True)
-            for utterance_id, _, _ in self._queue:
-                self._events.put(PlaybackEvent("finished", utterance_id, cut_ms, True))
+            for utterance_id, *_ in self._queue:
+                if utterance_id not in cut:
+                    cut.add(utterance_id)
+                    self._events.put(PlaybackEvent("finished", utterance_id, cut_ms, True))
+            if self._open is not None and self._open not in cut:
+                self._events.put(PlaybackEvent("finished", self._open, cut_ms, True))
             self._queue.clear()
+            self._open = None
+
+    def end(self, utterance_id: int) -> None:
+        """No more pieces of ``utterance_id`` will come: it finishes after what is queued."""
+        with self._lock:
+            if self._open != utterance_id:
+                return
+            self._open = None
+            if self._queue and self._queue[-1][0] == utterance_id:
+                uid, samples, start_at, first, _ = self._queue[-1]
+                self._queue[-1] = (uid, samples, start_at, first, True)
+            elif self._samples is not None and self._utterance == utterance_id:
+                self._last_piece = True
+            else:  # its pieces have all been played already
+                now = self._clock.now_ms() + self.latency_ms
+                self._events.put(PlaybackEvent("finished", utterance_id, now, False))
+
+    def clock_ms(self) -> int:
+        """Clock time at which a sample written now is heard."""
+        return self._clock.now_ms() + self.latency_ms
 
     @property
     def busy(self) -> bool:
         with self._lock:
-            return self._samples is not None or bool(self._queue)
+            return self._samples is not None or bool(self._queue) or self._open is not None
 
     def events(self) -> list[PlaybackEvent]:
         out = []
@@ -145,7 +189,8 @@ class SoundDevicePlayer:
     # --------------------------------------------------------------- callback
 
     def _finish_locked(self, timestamp_ms: int, interrupted: bool) -> None:
-        self._events.put(PlaybackEvent("finished", self._utterance, timestamp_ms, interrupted))
+        if interrupted or self._last_piece:
+            self._events.put(PlaybackEvent("finished", self._utterance, timestamp_ms, interrupted))
         self._samples = None
         self._position = 0
 
@@ -163,8 +208,8 @@ class SoundDevicePlayer:
                 if self._samples is None:
                     if not self._queue:
                         break
-                    utterance_id, samples, start_at = self._queue[0]
-                    if start_at is not None:
+                    utterance_id, samples, start_at, first, last = self._queue[0]
+                    if start_at is not None and first:
                         wait = int((start_at - base) * rate_ms) - filled
                         if wait >= frames - filled:
                             break  # not yet: silence for this block
@@ -172,8 +217,10 @@ class SoundDevicePlayer:
                     self._queue.popleft()
                     self._utterance, self._samples = utterance_id, samples
                     self._position = 0
-                    at = round(base + filled / rate_ms)
-                    self._events.put(PlaybackEvent("started", self._utterance, at))
+                    self._last_piece = last
+                    if first:
+                        at = round(base + filled / rate_ms)
+                        self._events.put(PlaybackEvent("started", self._utterance, at))
                 chunk = self._samples[self._position : self._position + frames - filled]
                 outdata[filled : filled + len(chunk), 0] = chunk
                 filled += len(chunk)

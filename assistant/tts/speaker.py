@@ -1,14 +1,18 @@
-"""The ``Speaker`` protocol, the real one (pyttsx3 + sounddevice) and a recording fake."""
+"""The ``Speaker`` protocol, the real one (Piper or espeak-ng + sounddevice) and a fake."""
 
 from __future__ import annotations
 
+import collections
+import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..clock import Clock
 from ..events import SpeechFinished
 from .player import SoundDevicePlayer
-from .synth import Pyttsx3Synth
+
+if TYPE_CHECKING:
+    from .voices import Synth
 
 __all__ = ["Speaker", "VoiceSpeaker", "RecordingSpeaker", "SpokenLine"]
 
@@ -44,9 +48,15 @@ class Speaker(Protocol):
 
 
 class VoiceSpeaker:
-    """pyttsx3 synthesises to samples; a sounddevice stream plays them."""
+    """A synthesiser renders each line in a worker thread; a sounddevice stream plays it.
 
-    def __init__(self, synth: Pyttsx3Synth, player: SoundDevicePlayer) -> None:
+    ``say`` returns at once: the loop goes on reading the microphone while a
+    line is rendered.  Lines are rendered and played in order; a long line that
+    is not cached is rendered a sentence at a time and starts playing after its
+    first sentence.  ``stop`` drops what is queued and cuts what is playing.
+    """
+
+    def __init__(self, synth: Synth, player: SoundDevicePlayer) -> None:
         self.synth = synth
         self.player = player
         self._pending: list[SpeechFinished] = []
@@ -54,16 +64,68 @@ class VoiceSpeaker:
         self._current: int | None = None
         #: utterance id → clock time its first sample was heard (for the benchmark)
         self.started_ms: dict[int, int] = {}
+        #: the last synthesis failure (the line is reported as cut off)
+        self.error: str | None = None
+        self._lock = threading.Condition()
+        self._jobs: collections.deque[tuple[int, str, int, bool, int | None]] = collections.deque()
+        self._generation = 0
+        self._rendering: int | None = None  # utterance id being rendered
+        self._handed = False  # some of it is with the player already
+        self._closed = False
+        self._worker = threading.Thread(target=self._work, daemon=True, name="speaker")
+        self._worker.start()
 
     def say(
         self, text: str, utterance_id: int, cacheable: bool = False, start_at_ms: int | None = None
     ) -> None:
-        audio = self.synth.synthesize(text, cacheable=cacheable)
         self._texts[utterance_id] = text
-        if self.player.lost is not None:
-            self._pending.append(SpeechFinished(utterance_id, 0, interrupted=True))
-            return
-        self.player.play(audio, utterance_id, start_at_ms)
+        with self._lock:
+            if self.player.lost is not None:
+                self._pending.append(SpeechFinished(utterance_id, 0, interrupted=True))
+                return
+            job = (self._generation, text, utterance_id, cacheable, start_at_ms)
+            self._jobs.append(job)
+            self._lock.notify()
+
+    # ---------------------------------------------------------------- worker
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._jobs and not self._closed:
+                    self._lock.wait()
+                if self._closed:
+                    return
+                generation, text, uid, cacheable, start_at = self._jobs.popleft()
+                self._rendering, self._handed = uid, False
+            try:
+                self._render(generation, text, uid, cacheable, start_at)
+            except Exception as exc:  # the engine must still hear that the line ended
+                self.error = f"speech synthesis failed for {text[:40]!r}: {exc}"
+                with self._lock:
+                    if not self._handed and generation == self._generation:
+                        self._pending.append(SpeechFinished(uid, 0, interrupted=True))
+                    self.player.end(uid)
+            finally:
+                with self._lock:
+                    self._rendering = None
+
+    def _render(
+        self, generation: int, text: str, uid: int, cacheable: bool, start_at: int | None
+    ) -> None:
+        first = True
+        for piece in self.synth.chunks(text, cacheable):
+            with self._lock:
+                if generation != self._generation:
+                    return  # cut off while rendering: the rest is not wanted
+                self.player.play(piece, uid, start_at if first else None, first=first, last=False)
+                self._handed = True
+            first = False
+        with self._lock:
+            if generation == self._generation:
+                self.player.end(uid)
+
+    # ------------------------------------------------------------- interface
 
     @property
     def device_name(self) -> str:
@@ -79,7 +141,15 @@ class VoiceSpeaker:
         self.player.open()
 
     def stop(self) -> None:
-        self.player.stop()
+        with self._lock:
+            self._generation += 1
+            now = self.player.clock_ms()
+            for _, _, uid, _, _ in self._jobs:
+                self._pending.append(SpeechFinished(uid, now, interrupted=True))
+            self._jobs.clear()
+            if self._rendering is not None and not self._handed:
+                self._pending.append(SpeechFinished(self._rendering, now, interrupted=True))
+            self.player.stop()
 
     def _collect(self) -> None:
         for event in self.player.events():
@@ -94,23 +164,39 @@ class VoiceSpeaker:
                 )
 
     @property
+    def rendering(self) -> bool:
+        """A line is waiting to be, or being, synthesised."""
+        with self._lock:
+            return bool(self._jobs) or self._rendering is not None
+
+    @property
     def speaking(self) -> bool:
-        self._collect()
-        return self.player.busy or bool(self._pending)
+        with self._lock:
+            self._collect()
+            busy = bool(self._jobs) or self._rendering is not None
+            return busy or self.player.busy or bool(self._pending)
 
     def finished(self, now_ms: int) -> list[SpeechFinished]:
-        self._collect()
-        due = [f for f in self._pending if f.timestamp_ms <= now_ms]
-        self._pending = [f for f in self._pending if f.timestamp_ms > now_ms]
+        with self._lock:
+            self._collect()
+            due = [f for f in self._pending if f.timestamp_ms <= now_ms]
+            self._pending = [f for f in self._pending if f.timestamp_ms > now_ms]
         for finished in due:
             self._texts.pop(finished.utterance_id, None)
         return due
 
     def text_now(self) -> str:
-        self._collect()
-        return self._texts.get(self._current, "") if self._current is not None else ""
+        with self._lock:
+            self._collect()
+            current = self._current
+        return self._texts.get(current, "") if current is not None else ""
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._generation += 1
+            self._jobs.clear()
+            self._lock.notify_all()
         self.player.close()
         self.synth.close()
 

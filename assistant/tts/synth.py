@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import hashlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,10 @@ class Pyttsx3Synth:
                 self.hits += 1
             self._memory[key] = audio
             return audio
+
+    def chunks(self, text: str, cacheable: bool = False) -> Iterator[Audio]:
+        """The line in one piece (espeak-ng renders a sentence in milliseconds)."""
+        yield self.synthesize(text, cacheable)
 
     def warm_one(self, text: str) -> None:
         self.synthesize(text, cacheable=True)

@@ -1,0 +1,1 @@
+"""What the person sees while the coach speaks: the floor-readable session screen."""

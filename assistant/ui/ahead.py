@@ -1,0 +1,205 @@
+"""Render the lines the coach may say next, in the background, while the person exercises.
+
+It follows the session through the runtime's observer (the actions the engine
+emits): when an exercise starts, the lines of the exercises that can come next
+(its ``better``, ``same`` and ``worse`` rules in the routine file) are rendered,
+so the reply to "better" starts at once.  It renders only while the coach is
+quiet and not waiting for an answer (so it never slows the recogniser while
+someone answers), one line at a time, and skips lines already on disk.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..events import Listen, LogEntry
+
+if TYPE_CHECKING:
+    from ..dialog.routine import Exercise, Routine
+    from ..tts.voices import Synth
+
+__all__ = ["Prerenderer", "engine_wording", "exercise_lines", "fixed_lines", "next_exercises"]
+
+#: Nothing is rendered ahead in the first moments (the first words come first).
+START_DELAY_S = 2.0
+
+Observer = Callable[[str, object, int], None]
+
+
+def engine_wording() -> Any:
+    """The engine's wording (``dialog.prompts``): every line is built as it builds it."""
+    from ..dialog import prompts
+
+    return prompts
+
+
+def exercise_lines(exercise: Exercise, side: str | None = None) -> list[str]:
+    """What the coach says to introduce and count ``exercise``, as the engine words it."""
+    from ..dialog import prompts as p
+
+    lines = [p.next_exercise(exercise.name)]
+    if exercise.one_sided:
+        lines.append(p.next_one_sided(exercise.name))
+    lines += [p.fill_side(text, side) for text in (*exercise.cautions, *exercise.steps)]
+    if exercise.reps is not None:
+        cues = exercise.rep_cues
+        for rep in range(1, exercise.reps + 1):
+            lines.append(p.rep_count(rep, cues[(rep - 1) % len(cues)] if cues else ""))
+        lines.append(p.reps_done(exercise.reps))
+    if exercise.hold_s is not None:
+        lines.append(p.hold_start(exercise.hold_cue, exercise.hold_s, exercise.watch))
+    lines += [exercise.hold_cue, exercise.release_cue]
+    response = [exercise.responses.for_answer(a) for a in ("better", "same", "worse")]
+    lines += [text for text in response if text]
+    return list(dict.fromkeys(lines))
+
+
+def fixed_lines() -> list[str]:
+    """Every fixed sentence the engine may say (its constants), the counts first."""
+    module = engine_wording()
+    lines: list[str] = []
+    cached = getattr(module, "cached_lines", None)
+    if cached is not None:
+        lines += list(cached())
+    for name, value in vars(module).items():
+        if not name.isupper() or name.startswith("_"):
+            continue
+        if isinstance(value, str):
+            values = [value]
+        elif isinstance(value, tuple):
+            values = [v for v in value if isinstance(v, str)]
+        elif isinstance(value, Mapping):
+            values = [v for v in value.values() if isinstance(v, str)]
+        else:
+            continue
+        # whole sentences only (not fragments such as "yes or no")
+        lines += [v for v in values if v.rstrip().endswith((".", "?", "!"))]
+    return list(dict.fromkeys(lines))
+
+
+def next_exercises(routine: Routine, exercise_id: str) -> list[Exercise]:
+    """The exercises the routine's rules can move to after ``exercise_id``."""
+    ids = set(routine.exercise_ids)
+    current = routine.exercise(exercise_id)
+    targets = [current.next.target(answer) for answer in ("better", "same", "worse")]
+    return [routine.exercise(t) for t in dict.fromkeys(targets) if t in ids]
+
+
+class Prerenderer:
+    """A background thread that renders queued lines into the synthesiser's cache."""
+
+    def __init__(
+        self,
+        synth: Synth,
+        routines: Mapping[str, Routine] | None = None,
+        busy: Callable[[], bool] = lambda: False,
+        lines: Iterable[str] = (),
+    ) -> None:
+        self.synth = synth
+        self.routines = dict(routines or {})
+        self._busy = busy
+        self._queue: collections.deque[str] = collections.deque()
+        self._seen: set[str] = set()
+        self._cond = threading.Condition()
+        self._free = True  # not waiting for an answer
+        self._closed = False
+        self._routine: Routine | None = None
+        self._side: str | None = None
+        self.rendered = 0
+        self._not_before = time.monotonic() + START_DELAY_S
+        self.add(lines)
+        self._thread = threading.Thread(target=self._work, daemon=True, name="prerender")
+        self._thread.start()
+
+    def add(self, texts: Iterable[str], first: bool = False) -> None:
+        """Queue lines (``first``: before those already waiting)."""
+        with self._cond:
+            fresh = [t for t in texts if t not in self._seen]
+            self._seen.update(fresh)
+            if first:
+                self._queue.extendleft(reversed(fresh))
+            else:
+                self._queue.extend(fresh)
+            self._cond.notify()
+
+    def add_one(self, text: str) -> None:
+        self.add([text])
+
+    def observe(self, kind: str, item: object, now_ms: int) -> None:
+        """The runtime's observer: follows listening contexts and exercises."""
+        if isinstance(item, Listen):
+            with self._cond:
+                self._free = item.context in (None, "command")
+                self._cond.notify()
+        elif isinstance(item, LogEntry):
+            self._follow(item.kind, item.data)
+
+    def chain(self, other: Observer | None) -> Observer:
+        """An observer that feeds this one and then ``other``."""
+
+        def both(kind: str, item: object, now_ms: int) -> None:
+            self.observe(kind, item, now_ms)
+            if other is not None:
+                other(kind, item, now_ms)
+
+        return both
+
+    def _follow(self, kind: str, data: Mapping[str, Any]) -> None:
+        if kind == "session_started":
+            self._routine = self.routines.get(str(data.get("routine")))
+            start = data.get("start_exercise")
+            if self._routine is not None and start in self._routine.exercise_ids:
+                self.add(exercise_lines(self._routine.exercise(str(start))), first=True)
+        elif kind == "exercise_started" and self._routine is not None:
+            self._side = data.get("side") or self._side
+            exercise_id = str(data.get("exercise"))
+            if exercise_id in self._routine.exercise_ids:
+                lines: list[str] = []
+                for exercise in next_exercises(self._routine, exercise_id):
+                    lines += exercise_lines(exercise, self._side)
+                self.add(lines, first=True)
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and not (self._queue and self._free):
+                    self._cond.wait(0.2)
+                if self._closed:
+                    return
+                text = self._queue.popleft()
+            if self._busy() or time.monotonic() < self._not_before:
+                with self._cond:
+                    self._queue.appendleft(text)
+                    self._cond.wait(0.05)
+                continue
+            preload = getattr(self.synth, "preload", None)
+            if preload is not None:
+                preload()
+            try:
+                if not self.synth.cached(text):
+                    self.synth.warm_one(text)
+                    self.rendered += 1
+            except Exception:  # rendering ahead is only an optimisation
+                continue
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+def render_ahead(synth: Synth, speaker: Any) -> Prerenderer:
+    """A ``Prerenderer`` for a voice session: every fixed line, then the routine's
+    next lines as the session goes; it waits while ``speaker`` renders a line."""
+    from ..dialog.routine import load_routines
+    from ..errors import AssistantError
+
+    try:
+        routines = load_routines()
+    except AssistantError:  # the engine reports a broken routine file itself
+        routines = {}
+    return Prerenderer(synth, routines, busy=lambda: bool(speaker.rendering), lines=fixed_lines())

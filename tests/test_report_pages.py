@@ -1,0 +1,157 @@
+"""The physiotherapist's pages: one per period, by name, with every ending's reason;
+printed to PDF by a real Chromium and read back page by page."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_report import CHROMIUM, E, home, six_weeks  # noqa: F401  (fixtures)
+
+from assistant.cli import main
+from assistant.journal import SessionRecord, open_journal
+from assistant.report.periods import centralisation, periods, periods_html
+
+
+def sessions() -> list[SessionRecord]:
+    with open_journal() as journal:
+        return journal.sessions()
+
+
+def test_each_week_lists_every_session_by_name_with_pain_answers_and_why_it_ended(
+    home: Path,  # noqa: F811
+) -> None:
+    six_weeks()
+    weeks = periods(sessions())
+    assert [len(w.sessions) for w in weeks] == [4, 4, 3, 4, 2]  # the quiet week has no page
+    html = periods_html(sessions())
+    assert html.count('<section class="period">') == 5
+    assert "Week of 5–11 Oct 2026" in html and "Week of 9–15 Nov 2026" in html
+    # exercises and routines by their names, not their ids
+    assert "Lying face down: <span" in html and "prone-lying" not in html
+    assert "Extension progression" in html
+    assert '<span class="pain">8 → 6</span>' in html  # the first session, before → after
+    # every session says how it ended and why, completed ones too
+    assert html.count("routine finished") == 14 and html.count("the leg pain got worse") == 2
+    assert "Centralisation:</b> The pain&#x27;s location was not asked" in html
+    months = periods(sessions(), by="month")
+    assert [p.label("month") for p in months] == ["October 2026", "November 2026"]
+
+
+@dataclasses.dataclass(frozen=True)
+class WithLocations(SessionRecord):
+    """A journal record that has the answers to the pain-location question."""
+
+    pain_locations: tuple[str, ...] = ()
+
+
+def test_where_the_pain_was_shows_when_asked_and_centralisation_follows_it(
+    home: Path,  # noqa: F811
+) -> None:
+    six_weeks()
+    records = sessions()[:4]
+    spread = ["below-knee", "thigh", "thigh", "buttock"]
+    located = [
+        WithLocations(
+            **{f.name: getattr(r, f.name) for f in dataclasses.fields(r)}, pain_locations=(where,)
+        )
+        for r, where in zip(records, spread, strict=True)
+    ]
+    assert centralisation(located).startswith("Centralising")
+    assert "from below the knee to buttock" in centralisation(located)
+    assert centralisation(located[::-1]).startswith("Peripheralising")
+    html = periods_html(located)
+    assert "<th>Where the pain was</th>" in html and "below the knee" in html
+    assert "<th>Where the pain was</th>" not in periods_html(records)  # not asked: no column
+
+
+# ------------------------------------------------------------------ browser
+
+needs_tools = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None or shutil.which("pdftotext") is None,
+    reason="needs Debian chromium and poppler-utils",
+)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    count = int(
+        next(
+            line.split()[-1]
+            for line in subprocess.run(
+                ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
+            if line.startswith("Pages:")
+        )
+    )
+    return [
+        subprocess.run(
+            ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for n in range(1, count + 1)
+    ]
+
+
+@pytest.mark.browser
+@needs_tools
+def test_the_printed_report_puts_each_week_on_a_page_of_its_own(
+    home: Path,  # noqa: F811
+    tmp_path: Path,
+    chromium: Any,
+) -> None:
+    six_weeks()
+    out = tmp_path / "report.html"
+    assert main(["report", "--out", str(out)]) == 0
+    page = chromium.new_page()
+    try:
+        page.goto(out.as_uri())
+        page.wait_for_load_state("load")
+        assert page.locator("text=Commands used").is_visible()  # on screen: every session
+        pdf = tmp_path / "report.pdf"
+        page.pdf(path=str(pdf), format="A4", print_background=True)
+    finally:
+        page.close()
+    pages = pdf_pages(pdf)
+    weeks = [
+        "Week of 5–11 Oct 2026",
+        "Week of 12–18 Oct 2026",
+        "Week of 19–25 Oct 2026",
+        "Week of 2–8 Nov 2026",
+        "Week of 9–15 Nov 2026",
+    ]
+    starts = [next(i for i, text in enumerate(pages) if week in text) for week in weeks]
+    assert starts == sorted(starts) and len(set(starts)) == 5  # each on its own page
+    for index, week in zip(starts, weeks, strict=True):
+        first_line = next(line for line in pages[index].splitlines() if line.strip())
+        assert week in first_line, pages[index]  # at the top of its page
+    assert "Back Coach progress report" in pages[0] and starts[0] >= 1
+    assert all("Commands used" not in text for text in pages)  # the screen-only table
+    third = pages[starts[0]]
+    assert "Lying face down" in third and "stopped: worse" in third
+    assert "the leg pain got" in third
+    # the pages are drawn, not blank (pdftoppm, as a person would look at them)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pngs = sorted(tmp_path.glob("page-*.png"))
+    assert len(pngs) == len(pages)
+    assert all(p.stat().st_size > 5_000 for p in pngs)
