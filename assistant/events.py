@@ -43,11 +43,13 @@ __all__ = [
 # The vocabularies (contexts, outcomes, log kinds, commands) live in
 # ``assistant.vocab``; they are re-exported here because every event user needs them.
 #: Intents the recognizer may return (``Heard.intent``), by context:
-#:   symptom: better | worse | same          (``vocab.Answer``)
-#:   yes-no:  yes | no                       (``vocab.YesNo``)
-#:   side:    left | right | both            (``vocab.Side``)
+#:   symptom: better | worse | same          (``vocab.Answer``) | unsure
+#:   yes-no:  yes | no                       (``vocab.YesNo``) | unsure
+#:   side:    left | right | both            (``vocab.Side``) | middle
 #:   number:  "0" .. "10"
-#:   routine: a routine id
+#:   routine: a routine id | explain | unsure
+#:   exercise: better | worse | ready
+#:   location: back | buttock | thigh | below-knee | unsure
 #:   command (global, accepted in every context): ``vocab.Command``.
 
 

@@ -235,7 +235,7 @@ class _Terminal(Performer):
         session._events.append(SpeechFinished(say.utterance_id, session.clock.now_ms()))
 
     def listen(self, context: Context | None) -> None:
-        if context not in (None, Context.COMMAND) and self._session.interactive:
+        if context not in (None, Context.COMMAND, Context.EXERCISE) and self._session.interactive:
             self._session._print(f"  (type your answer: {_HINTS.get(context or '', '')})")
 
     def record(self, entry: LogEntry) -> None:

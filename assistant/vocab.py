@@ -40,6 +40,10 @@ class Context(StrEnum):
     NUMBER = "number"
     ROUTINE = "routine"
     COMMAND = "command"
+    #: While an exercise runs (steps, counts, holds): commands, symptoms, "ready".
+    EXERCISE = "exercise"
+    #: "Where is the pain?": back, buttock, thigh, below the knee.
+    LOCATION = "location"
 
 
 class Outcome(StrEnum):

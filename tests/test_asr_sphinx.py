@@ -12,7 +12,7 @@ from assistant.asr.registry import create_recognizer
 from assistant.asr.sphinx import SphinxRecognizer
 from assistant.audioio import read_audio
 from assistant.bench.fixtures import read_manifest
-from assistant.dialog.engine import BETTER_MIN_CONFIDENCE, WORSE_CONFIRM_BELOW
+from assistant.dialog.engine import BETTER_MIN_CONFIDENCE, MIN_CONFIDENCE, WORSE_CONFIRM_BELOW
 from assistant.events import Heard, NotUnderstood
 from assistant.paths import fixtures_dir
 
@@ -91,8 +91,18 @@ def test_plain_no_is_heard_across_voices(sphinx: SphinxRecognizer) -> None:
 
 def test_yes_and_no_never_swap_and_other_speech_is_no_answer(sphinx: SphinxRecognizer) -> None:
     answers = [r for r in ROWS if r.context == "yes-no"]
+    assert {r.intent for r in answers} == {"yes", "no", "unsure"}
     for row in answers:
         result = decode_clip(sphinx, clip(row.file), "yes-no")
+        if row.intent == "unsure":
+            # Never a "no" the dialog would act on (go ahead and exercise); one voice's
+            # "hmm not sure" is "not at all" at 0.62, which is asked again.
+            assert not (
+                isinstance(result, Heard)
+                and result.intent == "no"
+                and result.confidence >= MIN_CONFIDENCE
+            ), (row.file, result)
+            continue
         opposite = {"yes": "no", "no": "yes"}[row.intent]
         assert getattr(result, "intent", None) != opposite, (row.file, result)
     others = [r for r in ROWS if r.kind in ("oov", "noise")][::2]

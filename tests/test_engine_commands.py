@@ -35,7 +35,7 @@ def reach(state: str) -> Driver:
         return driver
     driver.answer("4")
     if state == "instructions":
-        driver.run_until_said("Put both hands behind your back")
+        driver.run_until_said("Rest your hands on your lower back")
     elif state == "hold":
         driver.run_until_said("Thirty seconds to go")
     elif state == "symptom question":
@@ -93,5 +93,7 @@ def test_command_in_state(command: str, state: str) -> None:
         assert outcome == "completed"  # the routine was already done; stop skips the rating
     elif command == "stop":
         assert outcome == "stopped_by_user"
+    elif command == "ouch" and state == "repetitions":
+        assert outcome == "stopped_worse"  # ouch counts as worse: knees to chest's rule stops
     else:
         assert outcome == "completed", driver.tail()

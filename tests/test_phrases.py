@@ -8,12 +8,14 @@ from assistant.asr import phrases
 from assistant.events import COMMAND_INTENTS, CONTEXTS
 
 CONTEXT_INTENTS = {
-    "symptom": {"better", "worse", "same"},
-    "yes-no": {"yes", "no"},
-    "side": {"left", "right", "both"},
+    "symptom": {"better", "worse", "same", "unsure"},
+    "yes-no": {"yes", "no", "unsure"},
+    "side": {"left", "right", "both", "middle"},
     "number": {str(n) for n in range(11)},
-    "routine": {"extension", "flexion", "stenosis", "stretches"},
+    "routine": {"extension", "flexion", "stenosis", "stretches", "explain", "unsure"},
     "command": set(COMMAND_INTENTS),
+    "exercise": {"better", "worse", "ready"},
+    "location": {"back", "buttock", "thigh", "below-knee", "unsure"},
 }
 
 

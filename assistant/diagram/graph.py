@@ -33,8 +33,9 @@ def global_rules() -> tuple[str, ...]:
         "Before the first exercise: a yes to any red-flag question ends the session "
         "(red_flag, with advice to get urgent care).",
         "At any time: saying “stop” ends the session (stopped_by_user; once an exercise "
-        "has begun, after the closing rating, which can be skipped); “ouch” or "
-        "“that hurts” counts as worse and stops now (stopped_worse).",
+        "has begun, after the closing rating, which can be skipped). “Ouch”, “that hurts” "
+        "or “worse” during an exercise stops it at once and takes its “worse” arrow, "
+        "without asking.",
         f"A {_ordinal(MAX_WORSE)} “worse” in one session stops it (stopped_worse), "
         "whatever the arrow says.",
         f"An exercise is done at most {MAX_VISITS} times per session; an arrow back to it "

@@ -1,7 +1,7 @@
 """The global commands, heard in every state: what each does where the session is.
 
 "ouch" (and "worse" heard during a movement) is the safety command: the
-movement stops at once and the symptom question is asked.
+movement stops at once and counts as worse for the routine's rule.
 """
 
 from __future__ import annotations
@@ -133,7 +133,8 @@ class Commands:
             flow.asker.again()
 
     def ouch(self) -> None:
-        """It hurts: stop the movement now and ask how the leg is."""
+        """It hurts: stop the movement now; it counts as worse (issue 12: 003 stops the
+        props "immediately" when pain worsens, 004 stops on "any increase")."""
         flow = self._flow
         self._log(Command.OUCH)
         question = flow.asker.question
@@ -142,8 +143,8 @@ class Commands:
             flow.exercises.stop_activity()
             if self._paused:
                 flow.end_pause()
-            self._out.say(prompts.STOP_AND_RELAX, cacheable=True)
-            flow.exercises.ask_symptom(after_ouch=True)
+            self._out.say(prompts.COME_OUT_AND_REST, cacheable=True)
+            flow.exercises.stopped_by_pain()
         elif question is not None and question.context == Context.SYMPTOM:
             if self._paused:
                 flow.end_pause()

@@ -120,7 +120,7 @@ class Exercises:
         exercise = self.exercise
         assert exercise is not None
         self._flow.machine.set_phase(Phase.INSTRUCTING)
-        self._out.listen(Context.COMMAND)
+        self._out.listen(Context.EXERCISE)
         steps = [self._fill(step) for step in exercise.steps]
         self._flow.last_instruction = " ".join(steps)
         if again:
@@ -181,10 +181,8 @@ class Exercises:
 
     # --------------------------------------------------------------- answers
 
-    def ask_symptom(self, *, after_ouch: bool = False) -> None:
+    def ask_symptom(self) -> None:
         """The question every exercise ends with; its answer picks the next one."""
-        if after_ouch:
-            self._ouch = True
         self._flow.machine.set_phase(Phase.ASKING)
         question = Question(
             key="symptom",
@@ -197,6 +195,13 @@ class Exercises:
             unsure_help=prompts.UNSURE_SYMPTOM,
         )
         self._flow.ask(question)
+
+    def stopped_by_pain(self) -> None:
+        """ "Ouch" (or "worse") during the movement: no question, it counts as worse,
+        so nothing harder follows and the props' rule stops the session."""
+        self._ouch = True
+        self._flow.machine.set_phase(Phase.ASKING)
+        self._symptom_answer(Heard(Answer.WORSE, "ouch"))
 
     def _symptom_answer(self, heard: Heard) -> None:
         exercise = self.exercise
@@ -225,7 +230,7 @@ class Exercises:
         self._extended_ms += extra_s * 1000
         self._out.say(prompts.extend_hold(extra_s))
         self._flow.machine.set_phase(Phase.COUNTING)
-        self._out.listen(Context.COMMAND)
+        self._out.listen(Context.EXERCISE)
         self._flow.counter.begin(extension_plan(exercise, extra_s))
 
     def log_finished(self, answer: str) -> None:

@@ -25,7 +25,7 @@ from ..events import (
     SpeechFinished,
     TimerFired,
 )
-from ..vocab import Context, Hurt, Outcome
+from ..vocab import Answer, Context, Hurt, Outcome
 from . import prompts
 from .closing import Closing
 from .commands import COMMANDS, Commands
@@ -186,6 +186,14 @@ class Flow:
         if intent == Hurt.OUCH or (intent == Hurt.WORSE and self.in_movement()):
             self.commands.ouch()
             return
+        if (
+            intent == Answer.BETTER
+            and self.machine.phase is Phase.COUNTING
+            and not self.machine.paused
+        ):
+            # Noted, not acted on (issue 12): the answer that counts comes at the end.
+            self.exercises.interject(prompts.BETTER_NOTED)
+            return
         if intent in COMMANDS:
             if heard.confidence < MIN_CONFIDENCE:
                 self._not_understood()
@@ -258,7 +266,7 @@ class Flow:
             self.exercises.introduce(again=True)
         elif phase is Phase.COUNTING:
             self.out.say(prompts.CARRYING_ON, cacheable=True)
-            self.out.listen(Context.COMMAND)
+            self.out.listen(Context.EXERCISE)
             self.counter.carry_on()
         else:
             self.out.say(prompts.CARRY_ON, cacheable=True)

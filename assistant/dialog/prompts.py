@@ -171,7 +171,10 @@ FASTER: Final = "Faster."
 TEMPO_LATER: Final = "Repetitions will be counted at the new pace."
 SLOWEST: Final = "That's as slow as I count."
 FASTEST: Final = "That's as fast as I count."
-STOP_AND_RELAX: Final = "Stop there and relax."
+#: "Better" said during an exercise: noted; the question at the end decides.
+BETTER_NOTED: Final = "Good. Keep going, and I'll ask you at the end."
+#: After "ouch" mid-exercise.  Not "stop there", which can be heard as "stay there".
+COME_OUT_AND_REST: Final = "Come out of the position slowly, and rest."
 #: Said before the symptom question when "ouch" is heard while it is open.
 HURTS_REST: Final = "If it hurts, stop and rest."
 HURTS_ADVICE: Final = "If something hurts, stop moving and rest in a comfortable position."
@@ -307,7 +310,7 @@ def cached_lines(routines: Iterable[Routine] = ()) -> tuple[str, ...]:
     """Short lines said over and over, worth synthesising before they are needed:
     the countdown, the hold milestones and each routine's own cue words."""
     lines = [countdown(n) for n in range(1, 11)]
-    lines += [TEN_SECONDS, THIRTY_TO_GO, THANK_YOU, STOP_AND_RELAX]
+    lines += [TEN_SECONDS, THIRTY_TO_GO, THANK_YOU, COME_OUT_AND_REST]
     for routine in routines:
         for exercise in routine.exercises:
             lines += [cue(exercise.hold_cue), cue(exercise.release_cue)]
