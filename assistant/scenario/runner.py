@@ -13,23 +13,22 @@ its length, delivers ``SpeechFinished`` and runs timers on a
 * a reply is audio streamed in 20 ms chunks through the recognizer's ``accept``
   while the virtual clock moves with it, so the endpointer decides when the
   utterance ended and timers due meanwhile fire in order; with ``engine: text``
-  the ``say:`` text goes through the intent matcher instead.
+  the ``say:`` text goes through the intent matcher instead (feeding a reply,
+text or audio, is in :mod:`.feed`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any, NoReturn
 
-from ..asr.registry import get as engine_spec
 from ..clock import VirtualClock
 from ..errors import ScenarioError
 from ..events import Context, Heard, LogKind, NotUnderstood
-from .audio import REACTION_MS, SAMPLE_RATE, Reply, ReplyAudio
+from .audio import Reply, ReplyAudio
 from .checks import check_expectations
+from .feed import AUDIO_ENGINE_FOR_WAV, DecodeCache, hear_audio, hear_text, hears_audio
 from .loader import LoadedScenario, resolve_wav, routine_catalog
 from .model import Turn
 from .result import Failure, ScenarioResult, TranscriptEntry
@@ -37,14 +36,6 @@ from .result import Failure, ScenarioResult, TranscriptEntry
 __all__ = ["Runner", "DecodeCache", "run_scenario", "DEFAULT_ENGINE", "AUDIO_ENGINE_FOR_WAV"]
 
 DEFAULT_ENGINE = "pocketsphinx"
-#: ``wav:`` turns are always decoded from audio; with ``engine: text`` by this one.
-AUDIO_ENGINE_FOR_WAV = "pocketsphinx"
-_CHUNK = 320  # 20 ms of 16 kHz audio
-_CHUNK_MS = _CHUNK * 1000 // SAMPLE_RATE
-
-
-def hears_audio(engine: str) -> bool:
-    return engine_spec(engine).hears_audio
 
 
 class Runner:
@@ -94,7 +85,7 @@ class Runner:
             self.recognizer(engine)
         elif any(turn.wav is not None for turn in loaded.scenario.turns):
             self.recognizer(AUDIO_ENGINE_FOR_WAV)
-        result = _Session(self, loaded, engine).run()
+        result = ScenarioSession(self, loaded, engine).run()
         result.wall_s = time.perf_counter() - started
         return result
 
@@ -107,7 +98,7 @@ class _Stop(Exception):
     """The run cannot go on (unexpected question, time limit); the failure is recorded."""
 
 
-class _Session:
+class ScenarioSession:
     def __init__(self, runner: Runner, loaded: LoadedScenario, engine_name: str) -> None:
         from ..dialog.driver import Driver
         from ..dialog.engine import Engine
@@ -359,7 +350,7 @@ class _Session:
         self.hearing = True
         try:
             results = (
-                self.hear_text(reply, context) if use_text else self.hear_audio(reply, context)
+                hear_text(self, reply, context) if use_text else hear_audio(self, reply, context)
             )
         finally:
             self.hearing = False
@@ -374,83 +365,6 @@ class _Session:
         self.driver.send(result)
         self.sync()
 
-    def hear_text(self, reply: Reply, context: str) -> list[Heard | NotUnderstood]:
-        from ..asr.matcher import match_intent
-
-        if reply.text is None:
-            self.driver.advance(reply.silence_ms)
-            self.sync()
-            return []
-        duration = REACTION_MS + len(reply.text.split()) * 60_000 // reply.rate_wpm
-        start = self.clock.now_ms()
-        self.driver.advance(duration)
-        self.sync()
-        result = match_intent(reply.text, context, start_ms=start, end_ms=start + duration)
-        if not self.engine.finished:
-            self.deliver(result)
-        return [result]
-
-    def hear_audio(self, reply: Reply, context: str) -> list[Heard | NotUnderstood]:
-        """Stream the reply's audio through the recognizer while the clock moves with it.
-
-        The reply ends with the first utterance the recognizer reports (the coach
-        answers it; the microphone is muted while the coach talks), or with the
-        audio.  A speech reply decoded before in the same context is replayed from
-        the runner's cache, chunk by chunk on the same timeline; see ``DecodeCache``.
-        """
-        engine = self.engine_name if hears_audio(self.engine_name) else AUDIO_ENGINE_FOR_WAV
-        samples = self.runner.audio.samples(reply)
-        chunks = [samples[i : i + _CHUNK] for i in range(0, len(samples), _CHUNK)]
-        start = self.clock.now_ms()
-        cache = self.runner.decode_cache
-        key = cache.key(engine, context, samples) if reply.silence_ms == 0 else None
-        replay = cache.get(key) if key is not None else None
-        recognizer: Any = None
-        recorded: dict[int, list[Heard | NotUnderstood]] = {}
-        listening: str | None = context
-
-        def go_live(upto: int) -> Any:
-            live = self.runner.recognizer(engine)
-            live.reset()
-            live.set_context(context)
-            for index in range(upto):  # silently catch up: no result came before ``upto``
-                live.accept(chunks[index], start + index * _CHUNK_MS)
-            return live
-
-        if replay is None:
-            recognizer = go_live(0)
-        for index, chunk in enumerate([*chunks, None]):
-            chunk_ms = start + index * _CHUNK_MS
-            if chunk_ms > self.clock.now_ms():
-                self.driver.advance(chunk_ms - self.clock.now_ms())
-                self.sync()
-            if self.engine.finished:
-                return []
-            if self.engine.listening_context != listening:
-                listening = self.engine.listening_context
-                if recognizer is None:
-                    recognizer = go_live(index)
-                    replay = None
-                key = None  # a context switch mid-reply is never cached
-                recognizer.set_context(listening)
-            if recognizer is not None:
-                fresh = recognizer.flush() if chunk is None else recognizer.accept(chunk, chunk_ms)
-                results = [r for r in fresh if isinstance(r, Heard | NotUnderstood)]
-                if results:
-                    recorded[index] = [_shift(r, -start) for r in results]
-            else:
-                assert replay is not None
-                results = [_shift(r, start) for r in replay.get(index, [])]
-            if results:
-                break
-        if key is not None and recognizer is not None:
-            cache.put(key, recorded)
-        for result in results:
-            if self.engine.finished:
-                break
-            self.deliver(result)
-        return results
-
 
 def _intent_of(result: Heard | NotUnderstood) -> str:
     return result.intent if isinstance(result, Heard) else "not_understood"
@@ -460,48 +374,3 @@ def _show(result: Heard | NotUnderstood) -> str:
     if isinstance(result, Heard):
         return f"{result.intent} ('{result.text}', {result.confidence:.2f})"
     return f"not understood ('{result.text}')" if result.text else "not understood"
-
-
-def _shift(result: Heard | NotUnderstood, delta_ms: int) -> Heard | NotUnderstood:
-    return replace(result, start_ms=result.start_ms + delta_ms, end_ms=result.end_ms + delta_ms)
-
-
-class DecodeCache:
-    """Decoded replies by (engine, context, audio): a memo, not an approximation.
-
-    The recognizer is ``reset()`` before every reply (endpointer, cepstral mean)
-    and replies start on the same timeline offset, so decoding the same samples
-    in the same context gives the same results at the same chunk; the cache
-    stores them relative to the reply's start and replays them chunk by chunk on
-    the virtual clock.  Silence is never cached, nor a reply during which the
-    listening context changed.  ``enabled=False`` decodes everything live.
-    """
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self._entries: dict[tuple[str, str, bytes], dict[int, list[Heard | NotUnderstood]]] = {}
-        self.hits = 0
-        self.misses = 0
-
-    def key(self, engine: str, context: str, samples: Any) -> tuple[str, str, bytes] | None:
-        if not self.enabled:
-            return None
-        digest = hashlib.blake2b(samples.tobytes(), digest_size=16).digest()
-        return (engine, context, digest)
-
-    def get(
-        self, key: tuple[str, str, bytes] | None
-    ) -> dict[int, list[Heard | NotUnderstood]] | None:
-        if key is None:
-            return None
-        found = self._entries.get(key)
-        if found is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return found
-
-    def put(
-        self, key: tuple[str, str, bytes], results: dict[int, list[Heard | NotUnderstood]]
-    ) -> None:
-        self._entries[key] = results

@@ -1,0 +1,153 @@
+"""``bench loop``'s clock-bound measurements: a long timed hold, CPU while idle, and
+``backcoach run``'s start-up (first sound, peak RSS).
+
+* hold: a countdown on the real clock, each number's first audio against its deadline;
+* idle CPU: process CPU time / wall time while listening to a quiet room;
+* first word: ``backcoach run`` launched → first sound on the speaker;
+* peak RSS of ``backcoach run``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import Settings
+from .engine import BenchEngine
+from .loop_session import Session
+from .pulse import PulseAudio
+
+RUN_COMMAND = (sys.executable, "-m", "assistant", "run", "--quiet", "--input-device=pulse")
+
+
+def bench_hold(pulse: PulseAudio, settings: Settings, seconds: int) -> dict[str, Any]:
+    """Each count of a long hold against its deadline: as the player schedules it
+    (PortAudio's DAC time) and as recorded at the virtual speaker (onset of the
+    sound; includes the recorder's own latency, a constant)."""
+    engine = BenchEngine("hold", hold_s=seconds)
+    recording = pulse.record_speaker()
+    try:
+        with Session(pulse, engine, settings) as session:
+            session.thread.join(timeout=seconds + 30)
+            time.sleep(0.5)
+            started = session.speaker.started_ms
+            origin = session.origin
+    finally:
+        recording.stop()
+    errors = [(d, started[u] - d) for u, d in engine.deadlines.items() if u in started]
+    samples, times = recording.timeline()
+    loud = np.abs(samples) > 1000
+    loud_times = times[loud]
+    # onsets: loud samples with at least 100 ms of quiet before them
+    gaps = np.diff(loud_times, prepend=-np.inf) > 0.1
+    onsets = loud_times[gaps]
+    heard: list[tuple[int, float]] = []
+    by_word: dict[int, list[float]] = {}
+    for uid, deadline in engine.deadlines.items():
+        at = origin + deadline / 1000
+        window = onsets[(onsets > at - 0.2) & (onsets < at + 0.5)]
+        if window.size:
+            error = (float(window[0]) - at) * 1000
+            heard.append((deadline, error))
+            by_word.setdefault(uid % 10, []).append(error)
+    # A word's sound starts a little after its first sample ("six" begins with a
+    # faint hiss), differently for each word: the jitter compares like with like.
+    jitter = [abs(e - float(np.median(v))) for v in by_word.values() for e in v]
+    return {
+        "hold_counts": len(errors),
+        "hold_seconds": seconds,
+        **_errors("hold", errors, engine.start_ms, seconds),
+        **_errors("hold_recorded", heard, engine.start_ms, seconds),
+        "hold_recorded_jitter_max_ms": round(max(jitter), 1) if jitter else None,
+    }
+
+
+def _errors(
+    name: str, errors: Sequence[tuple[int, float]], start_ms: int, seconds: int
+) -> dict[str, Any]:
+    """Mean and worst error, the spread (max - min), and the drift (last minute's
+    mean minus the first minute's)."""
+    values = [e for _, e in errors]
+    if not values:
+        return {}
+    minute = min(60_000, seconds * 500)
+    first = [e for d, e in errors if d - start_ms <= minute]
+    last = [e for d, e in errors if d - start_ms > seconds * 1000 - minute]
+    out = {
+        f"{name}_error_mean_ms": round(float(np.mean(values)), 1),
+        f"{name}_error_max_ms": round(float(np.max(np.abs(values))), 1),
+        f"{name}_spread_ms": round(float(np.max(values) - np.min(values)), 1),
+    }
+    if first and last:
+        out[f"{name}_drift_ms"] = round(float(np.mean(last) - np.mean(first)), 1)
+    return out
+
+
+def bench_idle(pulse: PulseAudio, settings: Settings, seconds: float) -> dict[str, Any]:
+    engine = BenchEngine("idle")
+    with Session(pulse, engine, settings):
+        time.sleep(1.0)
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        time.sleep(seconds)
+        cpu = time.process_time() - cpu0
+        wall = time.monotonic() - wall0
+    return {"idle_cpu_percent": round(100 * cpu / wall, 1)}
+
+
+def bench_startup(pulse: PulseAudio, home: Path, voice: str, runs: int = 3) -> dict[str, Any]:
+    """``backcoach run`` from launch to its first sound on the speaker; its peak RSS."""
+    firsts, peaks = [], []
+    for _ in range(runs):
+        recording = pulse.record_speaker()
+        time.sleep(0.3)
+        env = pulse.client_env() | {"BACKCOACH_HOME": str(home)}
+        launched = time.monotonic()
+        process = subprocess.Popen(
+            [*RUN_COMMAND, "--output-device=pulse", f"--voice={voice}"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        first = None
+        peak = 0
+        deadline = launched + 20
+        while time.monotonic() < deadline:
+            peak = max(peak, _vm_hwm_kb(process.pid))
+            samples, times = recording.timeline()
+            loud = np.flatnonzero(np.abs(samples) > 1000)
+            if first is None and loud.size:
+                first = float(times[loud[0]]) - launched
+            if first is not None and time.monotonic() - launched > first + 3:
+                break
+            time.sleep(0.02)
+        process.send_signal(2)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        recording.stop()
+        if first is not None:
+            firsts.append(first)
+        peaks.append(peak)
+    return {
+        "first_word_s": round(float(np.median(firsts)), 2) if firsts else None,
+        "first_word_runs_s": [round(f, 2) for f in firsts],
+        "peak_rss_mb": round(max(peaks) / 1024, 1) if peaks else None,
+    }
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
