@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from unittest import mock
 
 import pytest
 
@@ -26,14 +27,8 @@ def pulse() -> Iterator[PulseAudio]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    saved = {key: os.environ.get(key) for key in server.env}
-    os.environ.update(server.env)
     try:
-        yield server
+        with mock.patch.dict(os.environ, server.env):
+            yield server
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         server.stop()

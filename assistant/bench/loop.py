@@ -26,6 +26,7 @@ import resource
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 from rich.console import Console
@@ -75,27 +76,22 @@ def run_bench(
     devices = {"input_device": "pulse", "output_device": "pulse"}
     settings = Settings(engine="pocketsphinx", voice=voice, **devices)
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="backcoach-bench-") as home, PulseAudio() as pulse:
-        saved = {key: os.environ.get(key) for key in [*pulse.env, "BACKCOACH_HOME"]}
-        os.environ.update(pulse.env)
-        os.environ["BACKCOACH_HOME"] = home
-        try:
-            if "startup" in only:
-                results.update(bench_startup(pulse, Path(home), voice))
-            if "idle" in only:
-                results.update(bench_idle(pulse, settings, idle_s))
-            if "reply" in only and replies:
-                results.update(bench_replies(pulse, settings, replies))
-            if "barge-in" in only and barge_ins:
-                results.update(bench_barge_in(pulse, settings, barge_ins))
-            if "hold" in only and hold_s:
-                results.update(bench_hold(pulse, settings, hold_s))
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    # patch.dict puts the process's environment back as it was after the block
+    with (
+        tempfile.TemporaryDirectory(prefix="backcoach-bench-") as home,
+        PulseAudio() as pulse,
+        mock.patch.dict(os.environ, {**pulse.env, "BACKCOACH_HOME": home}),
+    ):
+        if "startup" in only:
+            results.update(bench_startup(pulse, Path(home), voice))
+        if "idle" in only:
+            results.update(bench_idle(pulse, settings, idle_s))
+        if "reply" in only and replies:
+            results.update(bench_replies(pulse, settings, replies))
+        if "barge-in" in only and barge_ins:
+            results.update(bench_barge_in(pulse, settings, barge_ins))
+        if "hold" in only and hold_s:
+            results.update(bench_hold(pulse, settings, hold_s))
     results["bench_peak_rss_mb"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
     )

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import numpy.typing as npt
@@ -162,19 +163,15 @@ def run_bench(voices: list[str], limit: int | None, model: Path | None) -> dict[
     lines = coach_lines(limit)
     whisper = _whisper(model)
     out: dict[str, Any] = {"lines": len(lines), "voices": []}
-    with tempfile.TemporaryDirectory(prefix="backcoach-voice-") as cache, PulseAudio() as pulse:
-        saved = {key: os.environ.get(key) for key in pulse.env}
-        os.environ.update(pulse.env)  # the player opens the private server's speaker
-        try:
-            for voice in voices:
-                result = bench_voice(pulse, voice, lines, whisper, Path(cache))
-                out["voices"].append(result.summary())
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    # the player opens the private server's speaker; patch.dict restores the rest
+    with (
+        tempfile.TemporaryDirectory(prefix="backcoach-voice-") as cache,
+        PulseAudio() as pulse,
+        mock.patch.dict(os.environ, pulse.env),
+    ):
+        for voice in voices:
+            result = bench_voice(pulse, voice, lines, whisper, Path(cache))
+            out["voices"].append(result.summary())
     return out
 
 
