@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from test_engine_flow import intake
+
 from assistant.clock import VirtualClock
 from assistant.dialog import prompts
 from assistant.dialog.driver import Driver
@@ -26,14 +28,6 @@ def make(routine_id: str | None = "extension", start: str | None = None, **optio
     driver = Driver(engine, clock)
     driver.start()
     return driver
-
-
-def intake(driver: Driver, rating: str = "6") -> None:
-    for _ in range(3):
-        assert driver.run_until_question() == "yes-no"
-        driver.answer("no")
-    assert driver.run_until_question() == "number"
-    driver.answer(rating)
 
 
 # ---------------------------------------------------------------- not sure
