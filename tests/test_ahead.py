@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from assistant.dialog import prompts
 from assistant.dialog.routine import load_routines
 from assistant.events import Listen, LogEntry
 from assistant.tts import Pyttsx3Synth
@@ -27,7 +28,7 @@ def test_the_next_exercises_come_from_the_routine_rules() -> None:
     assert after == {rules.better, rules.same, rules.worse} & set(extension.exercise_ids)
     lines = exercise_lines(extension.exercise("press-up"))
     assert lines[0] == "Next: Press-up." and "One, press up." in lines
-    assert "Is the leg pain better, worse or the same?" in fixed_lines()
+    assert prompts.SYMPTOM_QUESTION in fixed_lines()
 
 
 def test_lines_of_the_possible_next_exercises_are_rendered_while_exercising(
