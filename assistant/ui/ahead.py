@@ -194,14 +194,18 @@ class Prerenderer:
             self._cond.notify_all()
 
 
-def render_ahead(synth: Synth, speaker: Any) -> Prerenderer:
+def render_ahead(
+    synth: Synth, speaker: Any, routines: Mapping[str, Routine] | None = None
+) -> Prerenderer:
     """A ``Prerenderer`` for a voice session: every fixed line, then the routine's
-    next lines as the session goes; it waits while ``speaker`` renders a line."""
-    from ..dialog.routine import load_routines
-    from ..errors import AssistantError
+    next lines as the session goes; it waits while ``speaker`` renders a line.
+    ``routines``: those the session loaded (loading them again costs start-up time)."""
+    if routines is None:
+        from ..dialog.routine import load_routines
+        from ..errors import AssistantError
 
-    try:
-        routines = load_routines()
-    except AssistantError:  # the engine reports a broken routine file itself
-        routines = {}
+        try:
+            routines = load_routines()
+        except AssistantError:  # the engine reports a broken routine file itself
+            routines = {}
     return Prerenderer(synth, routines, busy=lambda: bool(speaker.rendering), lines=fixed_lines())
