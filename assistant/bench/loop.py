@@ -44,8 +44,8 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 #: name → (limit, unit); a figure passes when it is at or under its limit.
 TARGETS: dict[str, tuple[float, str]] = {
-    "reply_p50_ms": (300, "ms"),
-    "reply_p95_ms": (500, "ms"),
+    "reply_p50_ms": (250, "ms"),
+    "reply_p95_ms": (400, "ms"),
     "barge_in_p50_ms": (300, "ms"),
     "barge_in_p95_ms": (300, "ms"),
     "hold_error_max_ms": (50, "ms"),
