@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..events import Heard
 from ..vocab import Answer, Context, Side
 from . import prompts
-from .counting import build_plan, extension_plan
+from .counting import READY_WAIT_MS, build_plan, extension_plan
 from .log import ExerciseFinished, ExerciseStarted
 from .machine import Phase, exercise_state, target_state
 from .questions import Question
@@ -116,7 +116,8 @@ class Exercises:
         return prompts.fill_side(text, self.current_side or self._flow.progress.side)
 
     def introduce(self, *, again: bool, first: bool = True) -> None:
-        """Read the steps (the count starts when the last one has been said)."""
+        """Read the steps, then wait for "ready" (issue 12 item 9: the count starts on
+        "ready", or after a generous wait, never straight after the last step)."""
         exercise = self.exercise
         assert exercise is not None
         self._flow.machine.set_phase(Phase.INSTRUCTING)
@@ -132,8 +133,10 @@ class Exercises:
         else:
             changed = [self._fill(step) for step in exercise.steps if "{side}" in step]
             lines = [prompts.now_side(self.current_side), *(changed or steps)]
+        lines.append(prompts.SAY_READY)
         for line in lines:
-            self._intro_utt = self._out.say(line)
+            # (read again on request: said as asked, repeats and all)
+            self._intro_utt = self._out.say(line, reply=again)
 
     # -------------------------------------------------------------- counting
 
@@ -142,7 +145,7 @@ class Exercises:
             self._intro_utt = None
             assert self.exercise is not None
             self._flow.machine.set_phase(Phase.COUNTING)
-            self._flow.counter.begin(build_plan(self.exercise))
+            self._flow.counter.begin(build_plan(self.exercise), wait_ms=READY_WAIT_MS)
         elif utterance_id == self._interject_utt:
             self._interject_utt = None
             if self._flow.machine.phase is Phase.COUNTING:
@@ -151,7 +154,7 @@ class Exercises:
     def interject(self, text: str) -> None:
         """Say something during the count: the count waits until it has been said."""
         self._flow.counter.freeze()
-        self._interject_utt = self._out.say(text)
+        self._interject_utt = self._out.say(text, reply=True)
 
     def hold_still(self) -> None:
         """A pause: freeze the count, or cut the steps off (they are read again)."""

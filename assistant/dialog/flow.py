@@ -29,7 +29,7 @@ from ..vocab import Answer, Context, Hurt, Outcome
 from . import prompts
 from .closing import Closing
 from .commands import COMMANDS, Commands
-from .counting import Counter
+from .counting import READY, Counter
 from .exercise import Exercises
 from .intake import Intake
 from .log import SessionStarted
@@ -177,7 +177,7 @@ class Flow:
         elif isinstance(event, DeviceRestored):
             # (microphone and speaker back together: said once, not twice in a row)
             if self.machine.paused and self.out.last_said != prompts.SOUND_BACK:
-                self.out.say(prompts.SOUND_BACK)
+                self.out.say(prompts.SOUND_BACK, reply=True)
         elif isinstance(event, Interrupted):
             self.closing.interrupted()
 
@@ -194,6 +194,11 @@ class Flow:
             # Noted, not acted on (issue 12): the answer that counts comes at the end.
             self.exercises.interject(prompts.BETTER_NOTED)
             return
+        if intent == READY:
+            # In position: the count starts (heard at any other time, it changes nothing).
+            if not self.machine.paused and self.machine.phase is Phase.COUNTING:
+                self.counter.ready()
+            return
         if intent in COMMANDS:
             if heard.confidence < MIN_CONFIDENCE:
                 self._not_understood()
@@ -201,7 +206,7 @@ class Flow:
             self.commands.run(intent)
             return
         if self.machine.paused:
-            self.out.say(prompts.PAUSED)
+            self.out.say(prompts.PAUSED, reply=True)
         elif self.asker.question is not None:
             self.asker.answer(heard)
         # Anything else while counting or speaking is ignored: never act on a guess.
@@ -214,7 +219,7 @@ class Flow:
             now = self.out.now()
             if now - self._paused_hint_ms >= PAUSED_HINT_EVERY_MS:
                 self._paused_hint_ms = now
-                self.out.say(prompts.PAUSED)
+                self.out.say(prompts.PAUSED, reply=True)
 
     def _timer(self, name: str) -> None:
         if self.counter.timer_fired(name):
@@ -242,12 +247,12 @@ class Flow:
         if self.ended:
             return
         if self.machine.paused:
-            self.out.say(why)
+            self.out.say(why, reply=True)
             return
         self.asker.cancel_silence()
         self.exercises.hold_still()
         self.machine.pause()
-        self.out.say(prompts.paused_because(why))
+        self.out.say(prompts.paused_because(why), reply=True)
         self.out.listen(Context.COMMAND)
         wait = USER_PAUSE_GIVE_UP_MS if user else AUTO_PAUSE_GIVE_UP_MS
         self._give_up_timer = self.out.start_timer("give-up", self.out.now() + wait)
@@ -265,11 +270,11 @@ class Flow:
         elif phase is Phase.INSTRUCTING:
             self.exercises.introduce(again=True)
         elif phase is Phase.COUNTING:
-            self.out.say(prompts.CARRYING_ON, cacheable=True)
+            self.out.say(prompts.CARRYING_ON, cacheable=True, reply=True)
             self.out.listen(Context.EXERCISE)
             self.counter.carry_on()
         else:
-            self.out.say(prompts.CARRY_ON, cacheable=True)
+            self.out.say(prompts.CARRY_ON, cacheable=True, reply=True)
 
     def _give_up(self) -> None:
         if self.machine.closing_outcome is not None:

@@ -213,6 +213,10 @@ OTHER_SIDE: Final = "other"
 REST_BETWEEN_SETS: Final = "Rest for a moment."
 THIRTY_TO_GO: Final = "Thirty seconds to go."
 TEN_SECONDS: Final = "Ten seconds."
+#: The end of a hold inside a repetition (no single numbers: those count repetitions).
+REP_COUNTDOWN: Final = "Three, two, one."
+#: After the steps: the count starts on "ready" (or after a generous wait).
+SAY_READY: Final = "Take your time. Say ready when you're in position."
 
 
 def fill_side(text: str, side: str | None) -> str:
@@ -244,7 +248,11 @@ def reps_done(reps: int) -> str:
 
 
 def cue(words: str) -> str:
-    """A routine's cue words as said and shown: a capital first letter ("And down")."""
+    """A routine's cue words as said and shown, like every other count: a capital
+    first letter and a full stop ("And down.")."""
+    words = words.strip()
+    if words and words[-1] not in ".!?":
+        words += "."
     return words[:1].upper() + words[1:]
 
 
@@ -310,7 +318,7 @@ def cached_lines(routines: Iterable[Routine] = ()) -> tuple[str, ...]:
     """Short lines said over and over, worth synthesising before they are needed:
     the countdown, the hold milestones and each routine's own cue words."""
     lines = [countdown(n) for n in range(1, 11)]
-    lines += [TEN_SECONDS, THIRTY_TO_GO, THANK_YOU, COME_OUT_AND_REST]
+    lines += [TEN_SECONDS, THIRTY_TO_GO, REP_COUNTDOWN, SAY_READY, THANK_YOU, COME_OUT_AND_REST]
     for routine in routines:
         for exercise in routine.exercises:
             lines += [cue(exercise.hold_cue), cue(exercise.release_cue)]
