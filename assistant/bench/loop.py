@@ -54,6 +54,8 @@ TARGETS: dict[str, tuple[float, str]] = {
     "hold_recorded_drift_ms": (50, "ms"),
     "idle_cpu_percent": (15, "%"),
     "first_word_s": (1.5, "s"),
+    "peak_rss_mb": (350, "MB"),
+    "peak_rss_cached_mb": (350, "MB"),
 }
 
 # ----------------------------------------------------------------------- CLI
