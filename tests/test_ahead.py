@@ -105,7 +105,7 @@ def test_the_summary_after_a_stop_is_rendered_for_the_exercises_done_so_far(
     tmp_path: Path,
 ) -> None:
     """A "stop" during an exercise is answered by the summary of what was done:
-    its first sentence is rendered while the exercise runs."""
+    its sentences are rendered while the exercise runs."""
     routines = load_routines()
     extension = routines["extension"]
     first, second = extension.exercises[0], extension.exercises[1]
@@ -115,6 +115,7 @@ def test_the_summary_after_a_stop_is_rendered_for_the_exercises_done_so_far(
     start = {"routine": "extension", "start_exercise": first.id}
     for kind, data in (
         ("session_started", start),
+        ("rating", {"phase": "before", "value": 7}),
         ("exercise_started", {"exercise": first.id}),
         ("exercise_finished", {"exercise": first.id, "answer": "better"}),
         ("exercise_started", {"exercise": second.id}),
@@ -124,4 +125,7 @@ def test_the_summary_after_a_stop_is_rendered_for_the_exercises_done_so_far(
     both = summary_start([first.name, second.name])
     assert both.startswith("Today you did two exercises:")
     assert _wait(lambda: synth.cached(both))
+    # and its next sentence, for each rating the person may give at the end
+    went = "Your leg pain went from seven to three out of ten."
+    assert _wait(lambda: synth.cached(went))
     ahead.close()
