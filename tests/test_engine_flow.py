@@ -15,6 +15,7 @@ from assistant.dialog.driver import Driver
 from assistant.dialog.engine import (
     AUTO_PAUSE_GIVE_UP_MS,
     LEAD_IN_MS,
+    READY_WAIT_MS,
     REPROMPT_AFTER_MS,
     USER_PAUSE_GIVE_UP_MS,
     Engine,
@@ -175,16 +176,40 @@ def test_repetitions_are_counted_at_the_tempo_on_the_clock() -> None:
     assert times[1] - times[0] == 6000
     assert times[2] - times[1] == 6000
     assert times[3] - times[0] == 9 * 6000
-    assert driver.said_at("hold", exact=True) - times[0] == 2000
-    assert driver.said_at("and down", exact=True) - times[0] == 4000
-    # counting starts after the instructions have been spoken
-    last_step = next(s for s in driver.said if s.text == "We will do ten.")
-    assert times[0] == last_step.at_ms + 200 * len("We will do ten.") + LEAD_IN_MS
+    assert driver.said_at("hold.", exact=True) - times[0] == 2000
+    assert driver.said_at("and down.", exact=True) - times[0] == 4000
+    # counting starts after the instructions and "say ready" have been spoken; when
+    # nobody says ready, after a generous wait (issue 12 item 9)
+    ready = next(s for s in driver.said if s.text == prompts.SAY_READY)
+    assert driver.said[driver.said.index(ready) - 1].text == "We will do ten."
+    assert times[0] == ready.at_ms + 200 * len(prompts.SAY_READY) + READY_WAIT_MS
     finished = driver.logs_of("exercise_finished")
     assert finished == []  # only once answered
     driver.answer("better")
     data = driver.logs_of("exercise_finished")[0].data
     assert data["reps_done"] == 10 and data["hold_s_done"] == 20.0
+
+
+def test_ready_starts_the_count_a_lead_in_later() -> None:
+    driver = make("extension", start="side-glide")
+    ready = driver.run_until_said("Say ready")
+    driver.advance(driver.speech_time(ready.text) + 4_000)  # four seconds to stand up
+    assert not any("hips to the wall" in t for t in driver.texts())
+    driver.answer("ready")
+    said_ready = driver.clock.now_ms()
+    driver.run_until_question()
+    assert driver.said_at("One, hips to the wall") - said_ready == LEAD_IN_MS
+    assert driver.said_at("Two, hips to the wall") - said_ready == LEAD_IN_MS + 4_000
+
+
+def test_ready_is_asked_again_for_the_other_side_and_changes_nothing_elsewhere() -> None:
+    driver = make("stretches", start="knee-to-chest", side="right")
+    driver.run_until_said("Now the left side")
+    assert driver.run_until_said("Say ready").text == prompts.SAY_READY
+    driver.run_until_question()
+    texts = driver.texts()
+    driver.answer("ready")  # to the symptom question: not an answer, nothing happens
+    assert driver.texts() == texts and not driver.engine.finished
 
 
 @pytest.mark.parametrize("ms_per_char", [10, 65, 400])

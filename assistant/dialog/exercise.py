@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..events import Heard
 from ..vocab import Answer, Context, Hurt, Side
 from . import prompts
-from .counting import build_plan, extension_plan
+from .counting import READY_WAIT_MS, build_plan, extension_plan
 from .location import NO_ONE_SIDE, compare
 from .log import CommandHeard, ExerciseFinished, ExerciseStarted
 from .machine import Phase, exercise_state, target_state
@@ -28,6 +28,10 @@ _SIDES = frozenset(Side)
 #: The only words a mild, expected "it hurts" is made of (anything else, "ouch"
 #: above all, stops the movement).
 _MILD_HURT = frozenset({("it", "hurts"), ("that", "hurts")})
+#: ``exercise_finished.answer`` of an exercise cut short by "stop" or Ctrl-C.
+STOPPED = "stopped"
+#: ... and of one skipped.
+SKIPPED = "skipped"
 
 
 class Exercises:
@@ -49,6 +53,9 @@ class Exercises:
         self._reassured = False
         self._named = False
         self._done_sides: list[tuple[str | None, int, int]] = []
+        #: The last symptom answer given for it and not yet logged (the "better" that
+        #: lengthened a hold, or one said mid-hold): a stop or Ctrl-C keeps it.
+        self.answer_given: str | None = None
 
     @property
     def current_id(self) -> str | None:
@@ -70,6 +77,7 @@ class Exercises:
         self._ouch = self._skipped = self._reassured = False
         self._named = False
         self._done_sides = []
+        self.answer_given = None
         self._say_nominal_response()
         side = flow.progress.side
         if exercise.one_sided and side not in (Side.LEFT, Side.RIGHT):
@@ -143,7 +151,8 @@ class Exercises:
         return prompts.fill_side(text, side if side in (Side.LEFT, Side.RIGHT) else None)
 
     def introduce(self, *, again: bool, first: bool = True) -> None:
-        """Read the steps (the count starts when the last one has been said)."""
+        """Read the steps, then wait for "ready" (issue 12 item 9: the count starts on
+        "ready", or after a generous wait, never straight after the last step)."""
         exercise = self.exercise
         assert exercise is not None
         self._flow.machine.set_phase(Phase.INSTRUCTING)
@@ -159,8 +168,10 @@ class Exercises:
         else:
             changed = [self._fill(step) for step in exercise.steps if "{side}" in step]
             lines = [prompts.now_side(self.current_side), *(changed or steps)]
+        lines.append(prompts.SAY_READY)
         for line in lines:
-            self._intro_utt = self._out.say(line)
+            # (read again on request: said as asked, repeats and all)
+            self._intro_utt = self._out.say(line, reply=again)
 
     # -------------------------------------------------------------- counting
 
@@ -169,7 +180,7 @@ class Exercises:
             self._intro_utt = None
             assert self.exercise is not None
             self._flow.machine.set_phase(Phase.COUNTING)
-            self._flow.counter.begin(build_plan(self.exercise))
+            self._flow.counter.begin(build_plan(self.exercise), wait_ms=READY_WAIT_MS)
         elif utterance_id == self._interject_utt:
             self._interject_utt = None
             if self._flow.machine.phase is Phase.COUNTING:
@@ -178,7 +189,7 @@ class Exercises:
     def interject(self, text: str) -> None:
         """Say something during the count: the count waits until it has been said."""
         self._flow.counter.freeze()
-        self._interject_utt = self._out.say(text)
+        self._interject_utt = self._out.say(text, reply=True)
 
     def hold_still(self) -> None:
         """A pause: freeze the count, or cut the steps off (they are read again)."""
@@ -236,11 +247,14 @@ class Exercises:
         skipping never leads into a harder stage unasked."""
         exercise = self.exercise
         assert exercise is not None
-        if self._flow.machine.phase is Phase.INSTRUCTING:
+        counting = self._flow.machine.phase is Phase.COUNTING
+        if not counting:
             self._out.stop_speaking()
         self.stop_activity()
         self._skipped = True
-        self._out.say(prompts.skipping(exercise.name))
+        self._out.say(prompts.skipping(exercise.name), reply=True)
+        if counting:  # (in position: out of it before the question)
+            self._out.say(prompts.COME_OUT_AND_REST, cacheable=True, reply=True)
         self.ask_symptom()
 
     def early_pain_expected(self, heard: Heard) -> bool:
@@ -275,7 +289,7 @@ class Exercises:
         if answer == Answer.BETTER and self._can_extend(exercise) and held:
             self._extend_hold(exercise)
             return
-        self.log_finished("skipped" if self._skipped else answer)
+        self.log_finished(SKIPPED if self._skipped else answer)
         progress = self._flow.progress
         if answer == Answer.WORSE:
             progress.worse_count += 1
@@ -293,15 +307,22 @@ class Exercises:
         left_ms = exercise.hold_max_s * 1000 - exercise.hold_s * 1000 - self._extended_ms
         extra_s = min(exercise.hold_s, left_ms // 1000)
         self._extended_ms += extra_s * 1000
+        self.answer_given = Answer.BETTER
         self._out.say(prompts.extend_hold(extra_s))
         self._flow.machine.set_phase(Phase.COUNTING)
         self._out.listen(Context.EXERCISE)
         self._flow.counter.begin(extension_plan(exercise, extra_s))
 
     def log_finished(self, answer: str) -> None:
-        """One ``exercise_finished`` per side done (each side was logged as started)."""
+        """One ``exercise_finished`` per side done (each side was logged as started).
+
+        Stopped after an answer was given (in a lengthened hold, say), the answer
+        given is what the journal keeps (issue 13)."""
         exercise = self.exercise
         assert exercise is not None
+        if answer == STOPPED and self.answer_given is not None:
+            answer = self.answer_given
+        self.answer_given = None
         counter = self._flow.counter
         sides = [*self._done_sides, (self.current_side, counter.reps_done, counter.hold_ms_done)]
         self._done_sides = []
@@ -322,7 +343,7 @@ class Exercises:
         previous = self.previous_exercise()
         # A skipped exercise is asked about, not praised (000: "continue the exercise
         # a few times a day" follows a hold that was done and helped).
-        if previous is not None and self._flow.progress.history[-1][2] != "skipped":
+        if previous is not None and self._flow.progress.history[-1][2] != SKIPPED:
             text = previous.responses.for_answer(answer)
             if text:
                 self._out.say(text)

@@ -133,7 +133,7 @@ class Intake:
             value = int(heard.intent)
             self._flow.progress.ratings[phase] = value
             self._out.log(Rating(phase, value))
-            self._out.say(prompts.rating_heard(value))
+            self._out.say(prompts.rating_heard(value), reply=True)  # the answer, said back
             then()
 
         question = Question(

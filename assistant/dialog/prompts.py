@@ -10,8 +10,40 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
+from .prompts_intake import (
+    LOCATION_OPTIONS,
+    LOCATION_QUESTION,
+    LOCATION_SIDE_OPTIONS,
+    LOCATION_SIDE_QUESTION,
+    RATING_QUESTION,
+    RED_FLAG_ADVICE,
+    RED_FLAG_ADVICES,
+    RED_FLAG_HISTORY_ADVICE,
+    RED_FLAG_QUESTIONS,
+    SAFETY_NOTICE,
+    THANK_YOU,
+    UNSURE_LOCATION,
+)
+
 if TYPE_CHECKING:
     from .routine import Routine
+
+#: The intake lines live in ``prompts_intake`` (for this module's size) and are
+#: named here like every other line; everything else here is public as well.
+__all__ = [
+    "LOCATION_OPTIONS",
+    "LOCATION_QUESTION",
+    "LOCATION_SIDE_OPTIONS",
+    "LOCATION_SIDE_QUESTION",
+    "RATING_QUESTION",
+    "RED_FLAG_ADVICE",
+    "RED_FLAG_ADVICES",
+    "RED_FLAG_HISTORY_ADVICE",
+    "RED_FLAG_QUESTIONS",
+    "SAFETY_NOTICE",
+    "THANK_YOU",
+    "UNSURE_LOCATION",
+]
 
 # ------------------------------------------------------------------ numbers
 
@@ -51,64 +83,6 @@ def _both(items: Sequence[str]) -> str:
 
 # ------------------------------------------------------------------- intake
 
-SAFETY_NOTICE: Final = (
-    "Welcome to Back Coach. I'll guide you through your exercises, but I don't replace your "
-    "doctor or physiotherapist. Stop whenever the pain gets worse or spreads down your leg: "
-    "just say ouch, or stop. First, four quick safety questions. Please answer yes or no."
-)
-
-# The red-flag screen (issue 12 item 10).  003: "be sure to check with your doctor
-# before starting any kind of exercise program"; 000: "Check with your healthcare
-# provider before starting"; 004: extension needs "caution for anyone who has ...
-# any known fractures in their vertebrae".  CAUTIOUS: the articles name no urinary,
-# cancer or injury signs; we ask them as the issue does, the first three as signs
-# of a pressed nerve (urgent care), the last as "see a doctor first".
-RED_FLAG_QUESTIONS: Final[tuple[str, ...]] = (
-    "Since this pain started, have you had any new trouble passing urine, or controlling "
-    "your bladder or bowels?",
-    "Do you have any numbness around your bottom, your genitals or the insides of your thighs?",
-    "Is either leg getting weaker, for example a foot that catches or drags when you walk?",
-    "Have you ever had cancer, or a fracture in your spine, or did this pain start after a "
-    "fall, an accident or another injury?",
-)
-
-RED_FLAG_ADVICE: Final = (
-    "Please don't do these exercises today. That sign can mean a nerve in your back is being "
-    "pressed hard, and it needs checking urgently. Contact a doctor now, or go to an emergency "
-    "department or call emergency services."
-)
-#: After a "yes" to the history question (cancer, fracture, injury).
-RED_FLAG_HISTORY_ADVICE: Final = (
-    "Please don't start these exercises yet. After cancer, a fracture in the spine or an "
-    "injury, back pain needs a doctor's check, so please see a doctor first and ask which "
-    "exercises are safe for you."
-)
-#: The advice a "yes" to each red-flag question gets, in the order of the questions.
-RED_FLAG_ADVICES: Final[tuple[str, ...]] = (
-    RED_FLAG_ADVICE,
-    RED_FLAG_ADVICE,
-    RED_FLAG_ADVICE,
-    RED_FLAG_HISTORY_ADVICE,
-)
-
-THANK_YOU: Final = "Thank you."
-
-RATING_QUESTION: Final = (
-    "How bad is the pain right now, from zero for no pain to ten for the worst pain "
-    "imaginable? Or say skip."
-)
-
-
-#: Where the pain is (issue 12 item 5): the baseline for centralisation (003).
-LOCATION_QUESTION: Final = (
-    "Where is the pain? If it reaches more than one place, say the one furthest down: "
-    "your back, your buttock, your thigh, or below the knee. Or say skip."
-)
-LOCATION_OPTIONS: Final = "back, buttock, thigh, or below the knee, or skip"
-UNSURE_LOCATION: Final = "Say the place furthest down your leg where you feel it."
-LOCATION_SIDE_QUESTION: Final = "And which side is it on: left or right, both sides, or the middle?"
-LOCATION_SIDE_OPTIONS: Final = "left, right, both, or middle"
-
 
 def routine_question(routine_ids: Sequence[str]) -> str:
     return f"Which routine would you like: {_either(routine_ids)}?"
@@ -144,6 +118,8 @@ SIDE_OPTIONS: Final = "left or right"
 RATING_OPTIONS: Final = "a number from zero to ten, or skip"
 
 NOT_CAUGHT: Final = "Sorry, I didn't catch that."
+#: The same, to typed words: nothing was misheard, the words were not understood.
+NOT_UNDERSTOOD: Final = "Sorry, I didn't understand that."
 NOT_AN_ANSWER: Final = "Sorry, that's not one of the answers."
 NOT_SURE: Final = "I want to be sure I heard you right."
 NO_ANSWER_HEARD: Final = "I didn't hear an answer."
@@ -259,6 +235,10 @@ OTHER_SIDE: Final = "other"
 REST_BETWEEN_SETS: Final = "Rest for a moment."
 THIRTY_TO_GO: Final = "Thirty seconds to go."
 TEN_SECONDS: Final = "Ten seconds."
+#: The end of a hold inside a repetition (no single numbers: those count repetitions).
+REP_COUNTDOWN: Final = "Three, two, one."
+#: After the steps: the count starts on "ready" (or after a generous wait).
+SAY_READY: Final = "Take your time. Say ready when you're in position."
 
 
 def fill_side(text: str, side: str | None) -> str:
@@ -276,13 +256,19 @@ def next_one_sided(name: str) -> str:
     return f"Next: {name}. This one is done on the painful side."
 
 
+#: A one-sided exercise when the pain is central or on both sides (issue 12 item 5).
+NO_ONE_SIDE_MIDDLE: Final = (
+    "Your pain is in the middle, and this one works on one side. Pick the side that feels "
+    "worse, or the one your physiotherapist chose."
+)
+NO_ONE_SIDE_BOTH: Final = (
+    "Your pain is on both sides, and this one works on one side. Pick the side that feels "
+    "worse, or the one your physiotherapist chose."
+)
+
+
 def no_one_side(side: str) -> str:
-    """A one-sided exercise when the pain is central or on both sides (issue 12 item 5)."""
-    where = "in the middle" if side == "middle" else "on both sides"
-    return (
-        f"Your pain is {where}, and this one works on one side. "
-        "Pick the side that feels worse, or the one your physiotherapist chose."
-    )
+    return NO_ONE_SIDE_MIDDLE if side == "middle" else NO_ONE_SIDE_BOTH
 
 
 #: A "better" naming the place the pain was in at the start: asked again (location.py).
@@ -303,7 +289,11 @@ def reps_done(reps: int) -> str:
 
 
 def cue(words: str) -> str:
-    """A routine's cue words as said and shown: a capital first letter ("And down")."""
+    """A routine's cue words as said and shown, like every other count: a capital
+    first letter and a full stop ("And down.")."""
+    words = words.strip()
+    if words and words[-1] not in ".!?":
+        words += "."
     return words[:1].upper() + words[1:]
 
 
@@ -346,12 +336,22 @@ def visit_limit(exercise_name: str) -> str:
     return f"We've done {exercise_name} as often as is useful for one session."
 
 
+_TIMES: Final = {1: "", 2: " twice"}
+
+
+def _times(name: str, count: int) -> str:
+    return name + _TIMES.get(count, f" {number_words(count)} times")
+
+
 def summary(done: Sequence[str], ratings: Mapping[str, int], outcome: str) -> str:
-    """What was done, the ratings before and after, and a goodbye."""
+    """What was done (a name once per time it was done), the ratings before and
+    after, and a goodbye."""
     parts: list[str] = []
     if done:
         noun = "exercise" if len(done) == 1 else "exercises"
-        parts.append(f"Today you did {number_words(len(done))} {noun}: {_both(done)}.")
+        counts = {name: done.count(name) for name in done}
+        names = [_times(name, count) for name, count in counts.items()]
+        parts.append(f"Today you did {number_words(len(done))} {noun}: {_both(names)}.")
     before, after = ratings.get("before"), ratings.get("after")
     if before is not None and after is not None:
         b, a = number_words(before), number_words(after)
@@ -369,7 +369,7 @@ def cached_lines(routines: Iterable[Routine] = ()) -> tuple[str, ...]:
     """Short lines said over and over, worth synthesising before they are needed:
     the countdown, the hold milestones and each routine's own cue words."""
     lines = [countdown(n) for n in range(1, 11)]
-    lines += [TEN_SECONDS, THIRTY_TO_GO, THANK_YOU, COME_OUT_AND_REST]
+    lines += [TEN_SECONDS, THIRTY_TO_GO, REP_COUNTDOWN, SAY_READY, THANK_YOU, COME_OUT_AND_REST]
     for routine in routines:
         for exercise in routine.exercises:
             lines += [cue(exercise.hold_cue), cue(exercise.release_cue)]

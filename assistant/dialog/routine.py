@@ -229,7 +229,9 @@ def load_routine_text(
 ) -> Routine:
     """Load a routine from YAML text (a stream's contents); ``name`` is used in errors."""
     try:
-        data = yaml.safe_load(text)
+        # libyaml's loader when PyYAML has it: 25x faster, and every session loads
+        # every routine before its first word
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise RoutineError(f"{name}: {describe_yaml_error(exc)}") from None
     if not isinstance(data, Mapping):
