@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 from ..events import Heard
@@ -81,9 +82,15 @@ class Baseline:
         """``heard`` with a "better" that names a place further out than the
         baseline turned into "worse" (the same place stays "better" here: the
         symptom question asks again, see :func:`compare`)."""
-        answer = compare(heard.intent, heard.text, self._flow.progress.location)
+        flow = self._flow
+        question = flow.asker.question
+        asked = question is not None and question.context == Context.SYMPTOM
+        if flow.machine.paused or not (asked or flow.in_movement()):
+            return heard
+        answer = compare(heard.intent, heard.text, flow.progress.location)
         if answer == Answer.WORSE and heard.intent != Answer.WORSE:
-            return Heard(Answer.WORSE, heard.text, heard.confidence)
+            flow.out.say(prompts.FURTHER_OUT, reply=True)
+            return replace(heard, intent=Answer.WORSE)
         return heard
 
     def ask(self, then: Callable[[], None]) -> None:

@@ -273,6 +273,11 @@ def no_one_side(side: str) -> str:
 
 #: A "better" naming the place the pain was in at the start: asked again (location.py).
 SAME_PLACE: Final = "That is where the pain was at the start."
+#: A "better" naming a place further from the spine than at the start: taken as worse.
+FURTHER_OUT: Final = (
+    "That is further from your spine than where the pain was at the start, so I'm taking "
+    "it as worse."
+)
 
 
 def now_side(side: str | None) -> str:
