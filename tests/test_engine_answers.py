@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from functools import cache
+from pathlib import Path
 
 from test_engine_flow import intake
 
@@ -12,6 +13,8 @@ from assistant.dialog import prompts
 from assistant.dialog.driver import Driver
 from assistant.dialog.engine import Engine
 from assistant.dialog.routine import Routine, load_routine_data, load_routines
+from assistant.events import Interrupted
+from assistant.journal import SessionRecord, open_journal
 
 SYMPTOM = prompts.SYMPTOM_QUESTION
 
@@ -249,3 +252,65 @@ def test_what_was_asked_for_again_is_said_again() -> None:
     driver.answer("repeat")
     driver.answer("repeat")
     assert driver.texts()[-2:] == [SYMPTOM, SYMPTOM]  # the user asked: not a repeat to drop
+
+
+# ------------------------------------------- the journal (real SQLite) and the summary
+
+
+def _journal_of(driver: Driver, path: Path) -> SessionRecord:
+    with open_journal(path) as journal:
+        for entry in driver.logs:
+            journal.record(entry)
+    with open_journal(path) as journal:
+        [record] = journal.sessions()
+    return record
+
+
+def _said_count(driver: Driver) -> str:
+    [summary] = [t for t in driver.texts() if t.startswith("Today you did")]
+    return summary.split()[3]
+
+
+def test_an_answer_given_in_a_lengthened_hold_is_saved(tmp_path: Path) -> None:
+    driver = make(start="prone-lying")
+    driver.run_until_question()
+    driver.answer("better")  # held longer ...
+    driver.run_until_said("Thirty seconds to go")
+    driver.answer("stop")  # ... and stopped in the extra time
+    driver.run_until_end()
+    [exercise] = _journal_of(driver, tmp_path / "journal.sqlite3").exercises
+    assert exercise.answer == "better"
+    assert exercise.hold_s_done == 90.0
+
+
+def test_better_said_in_the_hold_is_kept_when_the_session_is_interrupted(tmp_path: Path) -> None:
+    driver = make(start="prone-lying")
+    driver.run_until_said("Thirty seconds to go")
+    driver.answer("better")  # noted, not acted on
+    driver.send(Interrupted())
+    record = _journal_of(driver, tmp_path / "journal.sqlite3")
+    assert [e.answer for e in record.exercises] == ["better"]
+    assert record.outcome == "interrupted"
+
+
+def test_the_summary_counts_exercises_as_the_journal_does(tmp_path: Path) -> None:
+    driver = make(start="press-up")
+    for answer in ("same", "better", "worse", "worse"):  # press-up twice, hips twice
+        driver.run_until_question()
+        driver.answer(answer)
+    driver.run_until_end()
+    record = _journal_of(driver, tmp_path / "journal.sqlite3")
+    assert len(record.exercises_done) == 4
+    assert _said_count(driver) == "four"
+    assert "Press-up twice" in driver.texts()[-1]
+
+
+def test_both_sides_of_an_exercise_are_one_in_the_summary_and_the_journal(tmp_path: Path) -> None:
+    driver = make("stretches", start="knee-to-chest")
+    driver.run_until_question()
+    driver.answer("worse")
+    driver.run_until_end()
+    record = _journal_of(driver, tmp_path / "journal.sqlite3")
+    assert [e.side for e in record.exercises] == ["left", "right"]
+    assert len(record.exercises_done) == 1
+    assert _said_count(driver) == "one"

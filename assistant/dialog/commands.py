@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 from ..vocab import Command, Context
 from . import prompts
 from .counting import TEMPO_STEP
+from .exercise import SKIPPED
 from .log import CommandHeard
 from .machine import Phase
 
@@ -89,7 +90,7 @@ class Commands:
             if flow.machine.phase is Phase.INSTRUCTING:
                 self._out.stop_speaking()
             flow.exercises.stop_activity()
-            flow.exercises.log_finished("skipped")
+            flow.exercises.log_finished(SKIPPED)
             self._out.say(prompts.skipping(exercise.name), reply=True)
             flow.progress.nominal = None
             flow.follow(Command.SKIP)

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 __all__ = ["Exercises"]
 
 _SIDES = frozenset({Side.LEFT, Side.RIGHT, Side.BOTH})
+#: ``exercise_finished.answer`` of an exercise cut short by "stop" or Ctrl-C.
+STOPPED = "stopped"
+#: ... and of one skipped.
+SKIPPED = "skipped"
 
 
 class Exercises:
@@ -40,6 +44,9 @@ class Exercises:
         self._ouch = False
         self._named = False
         self._done_sides: list[tuple[str | None, int, int]] = []
+        #: The last symptom answer given for it and not yet logged (the "better" that
+        #: lengthened a hold, or one said mid-hold): a stop or Ctrl-C keeps it.
+        self.answer_given: str | None = None
 
     @property
     def current_id(self) -> str | None:
@@ -61,6 +68,7 @@ class Exercises:
         self._ouch = False
         self._named = False
         self._done_sides = []
+        self.answer_given = None
         self._say_nominal_response()
         if exercise.one_sided and flow.progress.side is None:
             flow.machine.set_phase(Phase.SIDE)
@@ -231,15 +239,22 @@ class Exercises:
         left_ms = exercise.hold_max_s * 1000 - exercise.hold_s * 1000 - self._extended_ms
         extra_s = min(exercise.hold_s, left_ms // 1000)
         self._extended_ms += extra_s * 1000
+        self.answer_given = Answer.BETTER
         self._out.say(prompts.extend_hold(extra_s))
         self._flow.machine.set_phase(Phase.COUNTING)
         self._out.listen(Context.EXERCISE)
         self._flow.counter.begin(extension_plan(exercise, extra_s))
 
     def log_finished(self, answer: str) -> None:
-        """One ``exercise_finished`` per side done (each side was logged as started)."""
+        """One ``exercise_finished`` per side done (each side was logged as started).
+
+        Stopped after an answer was given (in a lengthened hold, say), the answer
+        given is what the journal keeps (issue 13)."""
         exercise = self.exercise
         assert exercise is not None
+        if answer == STOPPED and self.answer_given is not None:
+            answer = self.answer_given
+        self.answer_given = None
         counter = self._flow.counter
         sides = [*self._done_sides, (self.current_side, counter.reps_done, counter.hold_ms_done)]
         self._done_sides = []

@@ -48,6 +48,8 @@ __all__ = [
     "PAUSED_HINT_EVERY_MS",
 ]
 
+#: ``Options.recognizer`` of a typed session (``backcoach run --text``, typed scenarios).
+TYPED: Final = "text"
 #: Waiting this long after pausing for lack of an answer ends with ``no_response``.
 AUTO_PAUSE_GIVE_UP_MS: Final = 120_000
 #: Waiting this long after the user said "pause" ends with ``no_response``.
@@ -192,6 +194,7 @@ class Flow:
             and not self.machine.paused
         ):
             # Noted, not acted on (issue 12): the answer that counts comes at the end.
+            self.exercises.answer_given = Answer.BETTER
             self.exercises.interject(prompts.BETTER_NOTED)
             return
         if intent == READY:
@@ -213,7 +216,8 @@ class Flow:
 
     def _not_understood(self) -> None:
         if self.awaiting():
-            self.asker.not_understood()
+            typed = self.options.recognizer == TYPED
+            self.asker.reprompt(prompts.NOT_UNDERSTOOD if typed else prompts.NOT_CAUGHT)
         elif self.machine.paused:
             # Noise while paused: remind now and then, not at every sound.
             now = self.out.now()

@@ -106,6 +106,8 @@ SIDE_OPTIONS: Final = "left or right"
 RATING_OPTIONS: Final = "a number from zero to ten, or skip"
 
 NOT_CAUGHT: Final = "Sorry, I didn't catch that."
+#: The same, to typed words: nothing was misheard, the words were not understood.
+NOT_UNDERSTOOD: Final = "Sorry, I didn't understand that."
 NOT_AN_ANSWER: Final = "Sorry, that's not one of the answers."
 NOT_SURE: Final = "I want to be sure I heard you right."
 NO_ANSWER_HEARD: Final = "I didn't hear an answer."
@@ -295,12 +297,22 @@ def visit_limit(exercise_name: str) -> str:
     return f"We've done {exercise_name} as often as is useful for one session."
 
 
+_TIMES: Final = {1: "", 2: " twice"}
+
+
+def _times(name: str, count: int) -> str:
+    return name + _TIMES.get(count, f" {number_words(count)} times")
+
+
 def summary(done: Sequence[str], ratings: Mapping[str, int], outcome: str) -> str:
-    """What was done, the ratings before and after, and a goodbye."""
+    """What was done (a name once per time it was done), the ratings before and
+    after, and a goodbye."""
     parts: list[str] = []
     if done:
         noun = "exercise" if len(done) == 1 else "exercises"
-        parts.append(f"Today you did {number_words(len(done))} {noun}: {_both(done)}.")
+        counts = {name: done.count(name) for name in done}
+        names = [_times(name, count) for name, count in counts.items()]
+        parts.append(f"Today you did {number_words(len(done))} {noun}: {_both(names)}.")
     before, after = ratings.get("before"), ratings.get("after")
     if before is not None and after is not None:
         b, a = number_words(before), number_words(after)
