@@ -6,6 +6,7 @@ import itertools
 import time
 from pathlib import Path
 
+from assistant.dialog import prompts
 from assistant.dialog.routine import load_routines
 from assistant.events import Listen, LogEntry
 from assistant.paths import fixtures_dir
@@ -38,7 +39,7 @@ def test_the_next_exercises_come_from_the_routine_rules() -> None:
     assert after == {rules.better, rules.same, rules.worse} & set(extension.exercise_ids)
     lines = exercise_lines(extension.exercise("press-up"))
     assert lines[0] == "Next: Press-up." and "One, press up." in lines
-    assert "Is the leg pain better, worse or the same?" in fixed_lines()
+    assert prompts.SYMPTOM_QUESTION in fixed_lines()
 
 
 def test_lines_of_the_possible_next_exercises_are_rendered_while_exercising(
@@ -126,6 +127,6 @@ def test_the_summary_after_a_stop_is_rendered_for_the_exercises_done_so_far(
     assert both.startswith("Today you did two exercises:")
     assert _wait(lambda: synth.cached(both))
     # and its next sentence, for each rating the person may give at the end
-    went = "Your leg pain went from seven to three out of ten."
+    went = "Your pain went from seven to three out of ten."
     assert _wait(lambda: synth.cached(went))
     ahead.close()

@@ -126,6 +126,8 @@ def reply_lines() -> list[str]:
         (p.SYMPTOM_OPTIONS, (p.UNSURE_SYMPTOM,)),
         (p.RATING_OPTIONS, (p.UNSURE_RATING,)),
         (p.SIDE_OPTIONS, (p.UNSURE_SIDE,)),
+        (p.LOCATION_OPTIONS, (p.UNSURE_LOCATION,)),
+        (p.LOCATION_SIDE_OPTIONS, (p.UNSURE_SIDE,)),
         (p.YES_NO_OPTIONS, (p.UNSURE_HELP, *p.RED_FLAG_MEANINGS)),
     ):
         lines += [p.reprompt(why, options) for why in (*general, *unsure)]
