@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from ..vocab import LogKind
 from .models import IN_PROGRESS, INTERRUPTED, CommandRecord, ExerciseRecord, SessionRecord
 
 __all__ = ["INTERRUPTED_REASON", "Query", "pid_alive", "read_sessions"]
@@ -86,9 +87,8 @@ def _locations(query: Query, first: int) -> dict[int, list[str]]:
     """The answers to the where-is-the-pain question (kept as ``pain_location`` entries)."""
     locations: dict[int, list[str]] = {}
     for sid, data in query(
-        "SELECT session_id, data FROM entries WHERE kind = 'pain_location' "
-        "AND session_id >= ? ORDER BY id",
-        (first,),
+        "SELECT session_id, data FROM entries WHERE kind = ? AND session_id >= ? ORDER BY id",
+        (LogKind.PAIN_LOCATION.value, first),
     ):
         try:
             where = json.loads(data).get("location")
