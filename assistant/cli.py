@@ -32,7 +32,9 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser, or (``only``) just that one's: importing all of them
+    costs a session a few hundred milliseconds before its first word."""
     parser = argparse.ArgumentParser(
         prog="backcoach",
         description="Back Coach: an offline, hands-free voice coach for McKenzie-style back "
@@ -42,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"backcoach {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name, summary in COMMANDS:
+        if only is not None and name != only:
+            continue
         module = importlib.import_module(f".commands.{name}", __package__)
         module.register(subparsers, summary)
     return parser
@@ -65,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    named = next((word for word in words if not word.startswith("-")), None)
+    parser = build_parser(named if named in dict(COMMANDS) else None)
+    args = parser.parse_args(words)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

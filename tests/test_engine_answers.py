@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
+from pathlib import Path
 
 from test_engine_flow import intake
 
@@ -10,7 +12,9 @@ from assistant.clock import VirtualClock
 from assistant.dialog import prompts
 from assistant.dialog.driver import Driver
 from assistant.dialog.engine import Engine
-from assistant.dialog.routine import Routine, load_routines
+from assistant.dialog.routine import Routine, load_routine_data, load_routines
+from assistant.events import Interrupted
+from assistant.journal import SessionRecord, open_journal
 
 SYMPTOM = prompts.SYMPTOM_QUESTION
 
@@ -71,7 +75,7 @@ def test_not_sure_then_no_carries_on_and_the_next_question_is_explained_afresh()
 
 def test_help_and_not_sure_when_choosing_a_routine_explain_each_one() -> None:
     driver = make(None)
-    for _ in range(3):
+    for _ in range(len(prompts.RED_FLAG_QUESTIONS)):
         driver.run_until_question()
         driver.answer("no")
     assert driver.run_until_question() == "routine"
@@ -139,7 +143,7 @@ def test_the_closing_rating_after_stop_can_be_skipped_or_stopped() -> None:
 
 def test_stop_before_any_exercise_ends_at_once_without_a_rating() -> None:
     driver = make()
-    for _ in range(3):
+    for _ in range(len(prompts.RED_FLAG_QUESTIONS)):
         driver.run_until_question()
         driver.answer("no")
     assert driver.run_until_question() == "number"
@@ -167,13 +171,16 @@ def test_a_finished_hold_then_ctrl_c_counts_as_done_and_is_interrupted() -> None
     assert driver.end is not None and driver.end.outcome == "interrupted"
 
 
-def test_every_count_and_cue_starts_with_a_capital() -> None:
+def test_every_count_and_cue_is_a_sentence_with_a_capital() -> None:
+    # issue 13: cues consistently cased and ended, like the counts ("Hold." "And down.")
     for routine_id, start in (("extension", "press-up"), ("stretches", "knee-to-chest")):
         driver = make(routine_id, start=start)
         driver.run_until_question()
         counted = [s.text for s in driver.said if s.text[:1].isalpha()]
-        assert "Hold" in counted or "Hold, twenty seconds." in counted
+        assert "Hold." in counted or "Hold, twenty seconds." in counted
+        assert "And down." in counted or "And lower." in counted
         assert all(text[0].isupper() for text in counted), counted
+        assert all(text[-1] in ".?!" for text in counted), counted
 
 
 def test_microphone_and_speaker_back_together_is_said_once() -> None:
@@ -187,3 +194,123 @@ def test_microphone_and_speaker_back_together_is_said_once() -> None:
     driver.send(DeviceRestored("speaker"))
     driver.send(DeviceRestored("microphone"))
     assert driver.texts(count) == [prompts.SOUND_BACK]
+
+
+# ------------------------------------------------------- counting to follow
+
+
+def test_a_hold_inside_a_repetition_does_not_count_with_the_repetition_numbers() -> None:
+    driver = make("stretches", start="press-up")  # ten press-ups, each held ten seconds
+    driver.run_until_question()
+    counted = driver.texts()[driver.texts().index(prompts.SAY_READY) + 1 :]
+    first_rep = counted[: counted.index("Two, press up.")]
+    assert first_rep == ["One, press up.", "Hold, ten seconds.", "Three, two, one.", "And down."]
+    numbers = {prompts.countdown(n) for n in range(1, 11)}
+    assert not numbers & set(counted), counted
+    hold = driver.said_at("Hold, ten seconds.")
+    assert driver.said_at("Three, two, one.") - hold == 7_000
+    assert driver.said_at("And down.") - hold == 10_000
+
+
+def _with_response(routine_id: str, exercise_id: str, answer: str, text: str) -> Routine:
+    data = routines()[routine_id].model_dump(mode="json", exclude_none=True)
+    [exercise] = [e for e in data["exercises"] if e["id"] == exercise_id]
+    exercise["responses"][answer] = text
+    return load_routine_data(data, f"{routine_id} with a repeated line")
+
+
+def test_no_sentence_is_said_twice_in_a_row_whatever_the_routine_file_says() -> None:
+    # "Now stand up straight." ends the hold; a response that starts the same way
+    # must not say it again (issue 13), however the routine file is written.
+    routine = _with_response(
+        "stenosis",
+        "standing-extension",
+        "worse",
+        "Now stand up straight. Stand up straight. Then rest a moment.",
+    )
+    clock = VirtualClock()
+    engine = Engine(
+        {"stenosis": routine}, clock, routine_id="stenosis", start_at="standing-extension"
+    )
+    driver = Driver(engine, clock)
+    driver.start()
+    driver.run_until_question()
+    assert driver.texts()[-2:] == ["Now stand up straight.", SYMPTOM]
+    before = len(driver.said)
+    driver.answer("worse")
+    assert driver.texts(before)[:2] == [
+        "Then rest a moment.",
+        "Next: Knees to chest, lying on your back.",
+    ]
+    said = driver.texts()
+    assert all(a != b for a, b in itertools.pairwise(said))
+
+
+def test_what_was_asked_for_again_is_said_again() -> None:
+    driver = make(start="press-up")
+    driver.run_until_question()
+    driver.answer("repeat")
+    driver.answer("repeat")
+    assert driver.texts()[-2:] == [SYMPTOM, SYMPTOM]  # the user asked: not a repeat to drop
+
+
+# ------------------------------------------- the journal (real SQLite) and the summary
+
+
+def _journal_of(driver: Driver, path: Path) -> SessionRecord:
+    with open_journal(path) as journal:
+        for entry in driver.logs:
+            journal.record(entry)
+    with open_journal(path) as journal:
+        [record] = journal.sessions()
+    return record
+
+
+def _said_count(driver: Driver) -> str:
+    [summary] = [t for t in driver.texts() if t.startswith("Today you did")]
+    return summary.split()[3]
+
+
+def test_an_answer_given_in_a_lengthened_hold_is_saved(tmp_path: Path) -> None:
+    driver = make(start="prone-lying")
+    driver.run_until_question()
+    driver.answer("better")  # held longer ...
+    driver.run_until_said("Thirty seconds to go")
+    driver.answer("stop")  # ... and stopped in the extra time
+    driver.run_until_end()
+    [exercise] = _journal_of(driver, tmp_path / "journal.sqlite3").exercises
+    assert exercise.answer == "better"
+    assert exercise.hold_s_done == 90.0
+
+
+def test_better_said_in_the_hold_is_kept_when_the_session_is_interrupted(tmp_path: Path) -> None:
+    driver = make(start="prone-lying")
+    driver.run_until_said("Thirty seconds to go")
+    driver.answer("better")  # noted, not acted on
+    driver.send(Interrupted())
+    record = _journal_of(driver, tmp_path / "journal.sqlite3")
+    assert [e.answer for e in record.exercises] == ["better"]
+    assert record.outcome == "interrupted"
+
+
+def test_the_summary_counts_exercises_as_the_journal_does(tmp_path: Path) -> None:
+    driver = make(start="press-up")
+    for answer in ("same", "better", "worse", "worse"):  # press-up twice, hips twice
+        driver.run_until_question()
+        driver.answer(answer)
+    driver.run_until_end()
+    record = _journal_of(driver, tmp_path / "journal.sqlite3")
+    assert len(record.exercises_done) == 4
+    assert _said_count(driver) == "four"
+    assert "Press-up twice" in driver.texts()[-1]
+
+
+def test_both_sides_of_an_exercise_are_one_in_the_summary_and_the_journal(tmp_path: Path) -> None:
+    driver = make("stretches", start="knee-to-chest")
+    driver.run_until_question()
+    driver.answer("worse")
+    driver.run_until_end()
+    record = _journal_of(driver, tmp_path / "journal.sqlite3")
+    assert [e.side for e in record.exercises] == ["left", "right"]
+    assert len(record.exercises_done) == 1
+    assert _said_count(driver) == "one"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ..events import End
 from ..vocab import Outcome
 from . import prompts
+from .exercise import SKIPPED, STOPPED
 from .log import SessionEnded
 from .machine import ENDED, Phase, closing_state
 from .routine import DONE, STOP
@@ -105,16 +106,17 @@ class Closing:
         if flow.in_movement():
             self._out.stop_speaking()
             flow.exercises.stop_activity()
-        flow.exercises.log_finished("stopped")
+        flow.exercises.log_finished(STOPPED)
 
     def _summary(self, outcome: Outcome) -> str:
+        """Counted as the journal counts them (``SessionRecord.exercises_done``): each
+        time an exercise was done and not skipped, both sides of it once."""
         done: list[str] = []
         routine = self._flow.routine
         if routine is not None:
             for exercise_id, _side, answer in self._flow.progress.history:
-                name = routine.exercise(exercise_id).name
-                if answer != "skipped" and name not in done:
-                    done.append(name)
+                if answer != SKIPPED:
+                    done.append(routine.exercise(exercise_id).name)
         return prompts.summary(done, self._flow.progress.ratings, outcome)
 
     def end(self, outcome: Outcome, reason: str, *, closing: str = "") -> None:

@@ -43,15 +43,15 @@ class Commands:
 
     def pause(self) -> None:
         if self._paused:
-            self._out.say(prompts.ALREADY_PAUSED)
+            self._out.say(prompts.ALREADY_PAUSED, reply=True)
         elif self._flow.machine.closing_outcome is not None:
-            self._out.say(prompts.JUST_FINISHING)
+            self._out.say(prompts.JUST_FINISHING, reply=True)
         else:
             self._flow.pause(prompts.PAUSED_BY_USER, user=True)
 
     def resume(self) -> None:
         if not self._paused:
-            self._out.say(prompts.NOT_PAUSED, cacheable=True)
+            self._out.say(prompts.NOT_PAUSED, cacheable=True, reply=True)
             if self._flow.asker.question is not None:
                 self._flow.asker.again()
             return
@@ -61,7 +61,7 @@ class Commands:
         flow = self._flow
         phase = flow.machine.phase
         if self._paused:
-            self._out.say(prompts.PAUSED)
+            self._out.say(prompts.PAUSED, reply=True)
         elif flow.asker.question is not None:
             flow.asker.again()
         elif phase is Phase.INSTRUCTING:
@@ -70,29 +70,23 @@ class Commands:
         elif phase is Phase.COUNTING:
             flow.exercises.interject(flow.last_instruction)
         elif flow.last_instruction:
-            self._out.say(flow.last_instruction)
+            self._out.say(flow.last_instruction, reply=True)
 
     def skip(self) -> None:
         flow = self._flow
         question = flow.asker.question
         if self._paused:
-            self._out.say(prompts.PAUSED)
+            self._out.say(prompts.PAUSED, reply=True)
         elif question is not None:
             if question.skippable and question.on_skip is not None:
                 flow.asker.close()
-                self._out.say(prompts.SKIPPED, cacheable=True)
+                self._out.say(prompts.SKIPPED, cacheable=True, reply=True)
                 question.on_skip()
             else:
                 flow.asker.put(prompts.with_prefix(question.needed_because, question.prompt))
         elif flow.in_movement() and flow.exercises.exercise is not None:
-            exercise = flow.exercises.exercise
-            if flow.machine.phase is Phase.INSTRUCTING:
-                self._out.stop_speaking()
-            flow.exercises.stop_activity()
-            flow.exercises.log_finished("skipped")
-            self._out.say(prompts.skipping(exercise.name))
-            flow.progress.nominal = None
-            flow.follow(Command.SKIP)
+            # How is the pain first: the answer picks the next step (issue 12 item 4).
+            flow.exercises.skip()
 
     def stop(self) -> None:
         self._flow.closing.stop_by_user()
@@ -113,7 +107,7 @@ class Commands:
                 text = prompts.tempo_changed(text, exercise.tempo_s * counter.tempo_factor)
             else:
                 text = prompts.with_prefix(text, prompts.TEMPO_LATER)
-        self._out.say(text)
+        self._out.say(text, reply=True)
         self._ask_again_unless_paused()
 
     def help(self) -> None:
@@ -128,7 +122,7 @@ class Commands:
         if flow.machine.phase is Phase.COUNTING:
             flow.exercises.interject(text)
             return
-        self._out.say(text)
+        self._out.say(text, reply=True)
         if question is not None:
             flow.asker.again()
 
@@ -143,14 +137,14 @@ class Commands:
             flow.exercises.stop_activity()
             if self._paused:
                 flow.end_pause()
-            self._out.say(prompts.COME_OUT_AND_REST, cacheable=True)
+            self._out.say(prompts.COME_OUT_AND_REST, cacheable=True, reply=True)
             flow.exercises.stopped_by_pain()
         elif question is not None and question.context == Context.SYMPTOM:
             if self._paused:
                 flow.end_pause()
             flow.asker.put(prompts.with_prefix(prompts.HURTS_REST, question.prompt))
         else:
-            self._out.say(prompts.HURTS_ADVICE)
+            self._out.say(prompts.HURTS_ADVICE, reply=True)
             self._ask_again_unless_paused()
 
 

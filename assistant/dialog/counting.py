@@ -23,14 +23,24 @@ __all__ = [
     "build_plan",
     "hold_cues",
     "LEAD_IN_MS",
+    "READY_WAIT_MS",
+    "READY",
     "SHORT_HOLD_S",
     "TEMPO_STEP",
     "MIN_TEMPO_FACTOR",
     "MAX_TEMPO_FACTOR",
 ]
 
-#: Gap between the end of the instructions (or "carry on") and the first count.
+#: Gap between "ready" (or "carry on") and the first count.
 LEAD_IN_MS: Final = 1_500
+#: After the steps, the count waits this long for "ready" before it starts anyway:
+#: getting up from the floor, or down onto it, takes a while (issue 12 item 9).
+READY_WAIT_MS: Final = 15_000
+#: The exercise-context intent that starts the count (phrases.yaml).
+READY: Final = "ready"
+#: Inside a repetition a hold ends with one "three, two, one" line, not a count
+#: from five: single numbers there would sound like the repetitions' own.
+_REP_COUNTDOWN_S: Final = 3
 #: Holds shorter than this are not counted down ("hold ... and down").
 SHORT_HOLD_S: Final = 5
 #: "slower" multiplies the movement time by this; "faster" divides by it.
@@ -50,12 +60,20 @@ class Cue:
     completes_rep: bool = False
 
 
-def hold_cues(hold_cue: str, hold_s: int, watch: str | None) -> list[Cue]:
-    """Cues for one hold of ``hold_s``: start, milestones, countdown (``hold=True``)."""
+def hold_cues(hold_cue: str, hold_s: int, watch: str | None, *, in_rep: bool = False) -> list[Cue]:
+    """Cues for one hold of ``hold_s``: start, milestones, countdown (``hold=True``).
+
+    ``in_rep``: the hold of a repetition, whose countdown must not sound like the
+    next repetition's number ("Seven, press up. Hold, ten seconds. Three, two,
+    one. And down.").
+    """
     if hold_s < SHORT_HOLD_S:
         return [Cue(prompts.cue(hold_cue), hold_s * 1000, hold=True)]
     marks = [m for m in (30, 10) if hold_s >= m * 2]
-    marks += [n for n in range(5, 0, -1) if n < hold_s] if hold_s >= 8 else [3, 2, 1]
+    if in_rep:
+        marks.append(_REP_COUNTDOWN_S)
+    else:
+        marks += [n for n in range(5, 0, -1) if n < hold_s] if hold_s >= 8 else [3, 2, 1]
     cues: list[Cue] = []
     text, at = prompts.hold_start(hold_cue, hold_s, watch), hold_s
     for mark in marks:
@@ -64,6 +82,8 @@ def hold_cues(hold_cue: str, hold_s: int, watch: str | None) -> list[Cue]:
             text = prompts.THIRTY_TO_GO
         elif mark == 10 and hold_s >= 20:
             text = prompts.TEN_SECONDS
+        elif in_rep:
+            text = prompts.REP_COUNTDOWN
         else:
             text = prompts.countdown(mark)
         at = mark
@@ -87,7 +107,7 @@ def build_plan(exercise: Exercise) -> list[Cue]:
                 continue
             plan.append(Cue(text, half, tempo=True))
             watch = exercise.watch if rep == 1 and set_index == 0 else None
-            plan += hold_cues(exercise.hold_cue, exercise.hold_s, watch)
+            plan += hold_cues(exercise.hold_cue, exercise.hold_s, watch, in_rep=True)
             release = prompts.cue(exercise.release_cue)
             plan.append(Cue(release, half, tempo=True, completes_rep=True))
         if set_index + 1 < exercise.sets:
@@ -125,10 +145,26 @@ class Counter:
         self.reps_done = 0
         self.hold_ms_done = 0
 
-    def begin(self, plan: list[Cue]) -> None:
+    def begin(self, plan: list[Cue], *, wait_ms: int = LEAD_IN_MS) -> None:
+        """Start ``plan``: its first cue ``wait_ms`` from now (sooner on :meth:`ready`)."""
         self._plan = plan
         self._index = 0
-        self._schedule(self._out.now() + LEAD_IN_MS)
+        self._schedule(self._out.now() + wait_ms)
+
+    @property
+    def waiting_to_start(self) -> bool:
+        """The first cue has not been said yet (the count waits for "ready")."""
+        return self._index == 0 and self._timer is not None
+
+    def ready(self) -> bool:
+        """ "Ready": the first cue comes a lead-in from now, if that is sooner."""
+        if not self.waiting_to_start:
+            return False
+        deadline = self._out.now() + LEAD_IN_MS
+        if deadline < self._deadline:
+            self._out.cancel(self._timer)
+            self._schedule(deadline)
+        return True
 
     def _schedule(self, deadline_ms: int) -> None:
         self._deadline = deadline_ms
@@ -191,6 +227,11 @@ class Counter:
             self._timer = None
             if self._in_hold():
                 self.hold_ms_done += max(0, self._out.now() - self._interval_start)
+
+    def hold_elapsed_ms(self) -> int:
+        """How long this side has been held so far, the hold under way included."""
+        running = self._timer is not None and self._in_hold()
+        return self.hold_ms_done + (self._out.now() - self._interval_start if running else 0)
 
     def cancel(self) -> None:
         """The session ended: no more cues."""

@@ -46,6 +46,7 @@ from .counting import (
     LEAD_IN_MS,
     MAX_TEMPO_FACTOR,
     MIN_TEMPO_FACTOR,
+    READY_WAIT_MS,
     SHORT_HOLD_S,
     TEMPO_STEP,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "AUTO_PAUSE_GIVE_UP_MS",
     "USER_PAUSE_GIVE_UP_MS",
     "LEAD_IN_MS",
+    "READY_WAIT_MS",
     "MAX_WORSE",
     "MAX_VISITS",
     "TEMPO_STEP",

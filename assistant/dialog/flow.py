@@ -29,9 +29,10 @@ from ..vocab import Answer, Context, Hurt, Outcome
 from . import prompts
 from .closing import Closing
 from .commands import COMMANDS, Commands
-from .counting import Counter
+from .counting import READY, Counter
 from .exercise import Exercises
 from .intake import Intake
+from .location import Baseline
 from .log import SessionStarted
 from .machine import FlowMachine, Phase, closing_state
 from .outbox import Outbox
@@ -48,6 +49,8 @@ __all__ = [
     "PAUSED_HINT_EVERY_MS",
 ]
 
+#: ``Options.recognizer`` of a typed session (``backcoach run --text``, typed scenarios).
+TYPED: Final = "text"
 #: Waiting this long after pausing for lack of an answer ends with ``no_response``.
 AUTO_PAUSE_GIVE_UP_MS: Final = 120_000
 #: Waiting this long after the user said "pause" ends with ``no_response``.
@@ -72,6 +75,8 @@ class Progress:
     """What has happened so far: the summary and the rules read it."""
 
     side: str | None
+    #: Where the pain was at the start, furthest from the spine (``location.LOCATIONS``).
+    location: str | None = None
     ratings: dict[str, int] = field(default_factory=dict)
     visits: dict[str, int] = field(default_factory=dict)
     worse_count: int = 0
@@ -99,6 +104,7 @@ class Flow:
         self.exercises = Exercises(self)
         self.counter = Counter(self.out, self.exercises.side_done)
         self.intake = Intake(self)
+        self.baseline = Baseline(self)
         self.closing = Closing(self)
         self.commands = Commands(self)
         if routine is not None:
@@ -177,12 +183,15 @@ class Flow:
         elif isinstance(event, DeviceRestored):
             # (microphone and speaker back together: said once, not twice in a row)
             if self.machine.paused and self.out.last_said != prompts.SOUND_BACK:
-                self.out.say(prompts.SOUND_BACK)
+                self.out.say(prompts.SOUND_BACK, reply=True)
         elif isinstance(event, Interrupted):
             self.closing.interrupted()
 
     def _heard(self, heard: Heard) -> None:
+        heard = self.baseline.judged(heard)
         intent = heard.intent
+        if self.exercises.early_pain_expected(heard):
+            return
         if intent == Hurt.OUCH or (intent == Hurt.WORSE and self.in_movement()):
             self.commands.ouch()
             return
@@ -192,7 +201,13 @@ class Flow:
             and not self.machine.paused
         ):
             # Noted, not acted on (issue 12): the answer that counts comes at the end.
+            self.exercises.answer_given = Answer.BETTER
             self.exercises.interject(prompts.BETTER_NOTED)
+            return
+        if intent == READY:
+            # In position: the count starts (heard at any other time, it changes nothing).
+            if not self.machine.paused and self.machine.phase is Phase.COUNTING:
+                self.counter.ready()
             return
         if intent in COMMANDS:
             if heard.confidence < MIN_CONFIDENCE:
@@ -201,20 +216,21 @@ class Flow:
             self.commands.run(intent)
             return
         if self.machine.paused:
-            self.out.say(prompts.PAUSED)
+            self.out.say(prompts.PAUSED, reply=True)
         elif self.asker.question is not None:
             self.asker.answer(heard)
         # Anything else while counting or speaking is ignored: never act on a guess.
 
     def _not_understood(self) -> None:
         if self.awaiting():
-            self.asker.not_understood()
+            typed = self.options.recognizer == TYPED
+            self.asker.reprompt(prompts.NOT_UNDERSTOOD if typed else prompts.NOT_CAUGHT)
         elif self.machine.paused:
             # Noise while paused: remind now and then, not at every sound.
             now = self.out.now()
             if now - self._paused_hint_ms >= PAUSED_HINT_EVERY_MS:
                 self._paused_hint_ms = now
-                self.out.say(prompts.PAUSED)
+                self.out.say(prompts.PAUSED, reply=True)
 
     def _timer(self, name: str) -> None:
         if self.counter.timer_fired(name):
@@ -242,12 +258,12 @@ class Flow:
         if self.ended:
             return
         if self.machine.paused:
-            self.out.say(why)
+            self.out.say(why, reply=True)
             return
         self.asker.cancel_silence()
         self.exercises.hold_still()
         self.machine.pause()
-        self.out.say(prompts.paused_because(why))
+        self.out.say(prompts.paused_because(why), reply=True)
         self.out.listen(Context.COMMAND)
         wait = USER_PAUSE_GIVE_UP_MS if user else AUTO_PAUSE_GIVE_UP_MS
         self._give_up_timer = self.out.start_timer("give-up", self.out.now() + wait)
@@ -265,11 +281,11 @@ class Flow:
         elif phase is Phase.INSTRUCTING:
             self.exercises.introduce(again=True)
         elif phase is Phase.COUNTING:
-            self.out.say(prompts.CARRYING_ON, cacheable=True)
+            self.out.say(prompts.CARRYING_ON, cacheable=True, reply=True)
             self.out.listen(Context.EXERCISE)
             self.counter.carry_on()
         else:
-            self.out.say(prompts.CARRY_ON, cacheable=True)
+            self.out.say(prompts.CARRY_ON, cacheable=True, reply=True)
 
     def _give_up(self) -> None:
         if self.machine.closing_outcome is not None:

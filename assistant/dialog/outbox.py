@@ -6,12 +6,28 @@ Actions collect here while one event is handled and leave together
 
 from __future__ import annotations
 
+import re
+from typing import Final
+
 from ..clock import Clock
 from ..events import Action, CancelTimer, End, Listen, Say, StartTimer, StopSpeaking
 from ..vocab import Context
 from .log import Record, entry
 
 __all__ = ["Outbox"]
+
+_SENTENCE_END: Final = re.compile(r"(?<=[.?!])\s+")
+#: Words a repeated instruction may be led in with ("Now stand up straight.").
+_LEAD_WORDS: Final = ("now ", "then ", "and ", "so ")
+
+
+def _key(sentence: str) -> str:
+    """A sentence as compared for repeats: lower case, letters only, no lead-in word."""
+    key = " ".join(re.sub(r"[^a-z' ]", " ", sentence.lower()).split())
+    for word in _LEAD_WORDS:
+        if key.startswith(word):
+            return key[len(word) :]
+    return key
 
 
 class Outbox:
@@ -24,6 +40,8 @@ class Outbox:
         self.listening: Context | None = None
         #: The last line asked to be said.
         self.last_said = ""
+        #: The sentences of the last line the coach led with (not a reply or a question).
+        self._led: frozenset[str] = frozenset()
 
     def now(self) -> int:
         return self._clock.now_ms()
@@ -32,12 +50,33 @@ class Outbox:
         actions, self._actions = self._actions, []
         return actions
 
-    def say(self, text: str, *, cacheable: bool = False) -> int:
-        """Queue ``text``; its utterance id comes back in ``SpeechFinished``."""
+    def say(self, text: str, *, cacheable: bool = False, reply: bool = False) -> int:
+        """Queue ``text``; its utterance id comes back in ``SpeechFinished``.
+
+        A line the coach leads with (not ``reply``: a question, an answer to a
+        command, something asked for again) never repeats a sentence of the line
+        before it: routine texts are written one by one, and "Now stand up
+        straight." followed by a response starting "Stand up straight." is said
+        twice in a row (issue 13).  The line is kept whole if nothing else is left.
+        """
+        if not reply:
+            text = self._fresh(text)
         self._utterance += 1
         self.last_said = text
         self._actions.append(Say(text, self._utterance, cacheable))
         return self._utterance
+
+    def _fresh(self, text: str) -> str:
+        said = {*self._led, *(_key(s) for s in _SENTENCE_END.split(self.last_said))}
+        kept: list[str] = []
+        for sentence in _SENTENCE_END.split(text.strip()):
+            key = _key(sentence)
+            if key and key not in said:
+                kept.append(sentence)
+                said.add(key)
+        fresh = " ".join(kept) if kept else text
+        self._led = frozenset(_key(s) for s in _SENTENCE_END.split(fresh))
+        return fresh
 
     def stop_speaking(self) -> None:
         self._actions.append(StopSpeaking())

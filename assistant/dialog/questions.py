@@ -80,7 +80,7 @@ class Asker:
         """Say ``text`` as the open question (the silence timer starts when it ends)."""
         assert self.question is not None
         self.cancel_silence()
-        self._utterance = self._out.say(text)
+        self._utterance = self._out.say(text, reply=True)
         self._out.listen(self.question.context)
 
     def again(self, prefix: str = "") -> None:

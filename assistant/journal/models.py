@@ -88,11 +88,27 @@ class SessionRecord:
     pain_after: int | None
     exercises: tuple[ExerciseRecord, ...] = field(default_factory=tuple)
     commands: tuple[CommandRecord, ...] = field(default_factory=tuple)
+    #: Where the pain was when the session asked (``pain_location`` entries), in order.
+    pain_locations: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def exercises_done(self) -> tuple[ExerciseRecord, ...]:
-        """Exercises that were finished (the one in progress at a crash is not)."""
-        return tuple(e for e in self.exercises if e.finished)
+        """Exercises that were done, counted as the spoken summary counts them: each
+        time one was finished and not skipped (the one in progress at a crash is
+        not done), an exercise done on each side once (its first side's record)."""
+        done: list[ExerciseRecord] = []
+        previous: ExerciseRecord | None = None
+        for ex in self.exercises:
+            other_side = (
+                previous is not None
+                and previous.exercise == ex.exercise
+                and None not in (previous.side, ex.side)
+                and previous.side != ex.side
+            )
+            if ex.finished and ex.answer != "skipped" and not other_side:
+                done.append(ex)
+            previous = None if other_side else ex  # a second visit starts a new pair
+        return tuple(done)
 
     def answers_text(self) -> str:
         """``press-up (left): better; side-glide: worse`` — one line for tables and CSV."""

@@ -58,15 +58,32 @@ def _open_voice(
     player.open()  # first: a stream takes a moment to start running
     # Piper (or espeak-ng, with a notice when Piper is missing)
     synth = open_synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir(), notice)
+    getattr(synth, "preload_if_new", lambda: None)()  # Piper with nothing on disk yet
     return VoiceSpeaker(synth, player), synth
 
 
-def _open_recognizer(settings: Settings) -> Any:
-    """A missing model is reported now; a background engine then loads while the
-    first words are being said."""
-    from ..asr import registry
+#: A background recognizer starts loading once the first words are on their way,
+#: or after this long at the latest.
+FIRST_WORDS_WAIT_S = 3.0
 
-    return registry.open_recognizer(settings.engine, registry.options_from(settings.model_dump()))
+
+def _open_recognizer(settings: Settings, first_words: threading.Event) -> Any:
+    """A missing model is reported now; a background engine then loads while the
+    first words are being said: loading it (imports, the model) before they start
+    would slow them down on two cores (``registry.open_recognizer``, deferred)."""
+    from ..asr import registry
+    from ..asr.loading import BackgroundRecognizer
+
+    options = registry.options_from(settings.model_dump())
+    spec, located, description = registry.resolve(settings.engine, options)
+    if not spec.background:
+        return registry.open_recognizer(settings.engine, options)
+
+    def build() -> Any:
+        first_words.wait(FIRST_WORDS_WAIT_S)
+        return spec.create(located)
+
+    return BackgroundRecognizer(build, spec.name, description)
 
 
 def build_voice_runtime(
@@ -94,7 +111,7 @@ def build_voice_runtime(
     notice = (lambda _, text: captions.state(text)) if captions else caption
     speaker, synth = _open_voice(settings, clock, notice)
     try:
-        recognizer = _open_recognizer(settings)
+        recognizer = _open_recognizer(settings, speaker.first_handed)
         routines = load_routines()
         if engine is None:
             from ..dialog.engine import Engine
@@ -114,7 +131,7 @@ def build_voice_runtime(
         caption=caption,
         captions=captions,
         warm=list(prompts.cached_lines(routines.values())),
-        warm_cache=(ahead := render_ahead(synth, speaker)).add_one,  # in the background
+        warm_cache=(ahead := render_ahead(synth, speaker, routines)).add_one,  # in the background
         observer=ahead.chain(observer),  # and the lines it may say next, while exercising
         barge_in_factory=_barge_in_factory(recognizer.name),
     )

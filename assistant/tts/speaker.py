@@ -72,6 +72,9 @@ class VoiceSpeaker:
         self._rendering: int | None = None  # utterance id being rendered
         self._handed = False  # some of it is with the player already
         self._closed = False
+        #: set once the first line's first sound is with the player (or speaking
+        #: failed): start-up work that can wait, waits for it (2 cores)
+        self.first_handed = threading.Event()
         self._worker = threading.Thread(target=self._work, daemon=True, name="speaker")
         self._worker.start()
 
@@ -107,6 +110,7 @@ class VoiceSpeaker:
                         self._pending.append(SpeechFinished(uid, 0, interrupted=True))
                     self.player.end(uid)
             finally:
+                self.first_handed.set()
                 with self._lock:
                     self._rendering = None
 
@@ -120,6 +124,7 @@ class VoiceSpeaker:
                     return  # cut off while rendering: the rest is not wanted
                 self.player.play(piece, uid, start_at if first else None, first=first, last=False)
                 self._handed = True
+            self.first_handed.set()
             first = False
         with self._lock:
             if generation == self._generation:
@@ -192,6 +197,7 @@ class VoiceSpeaker:
         return self._texts.get(current, "") if current is not None else ""
 
     def close(self) -> None:
+        self.first_handed.set()
         with self._lock:
             self._closed = True
             self._generation += 1
