@@ -136,7 +136,9 @@ class WhisperModel:
         batch = self._ct2.StorageView.from_array(
             np.repeat(np.asarray(encoded), len(sequences), axis=0)
         )
-        aligned = self.model.align(batch, self.prompt, sequences, [frames] * len(sequences))
+        aligned = self.model.align(
+            batch, self.prompt, sequences, [frames] * len(sequences), median_filter_width=1
+        )  # only the token probabilities are used: no smoothing of the alignment
         return [
             float(np.sum(np.log(np.maximum(np.asarray(a.text_token_probs[: len(s)]), 1e-12))))
             for a, s in zip(aligned, sequences, strict=True)
@@ -255,15 +257,16 @@ class WhisperRecognizer(UtteranceRecognizer):
         limits = self.thresholds
         voiced = speech_ms(wave, limits.vad_threshold, limits.vad_offsets)
         encoded = self.model.encode(wave, limits.window_s, limits.shifts)
+        seconds = event.speech_ms / 1000
+        [(text, no_speech)] = self.model.free_decode(encoded, seconds)
+        table = _phrase_intents(context)
         told = answer_prompt(context) if limits.prompt_answers else ""
-        (text, no_speech), *prompted = self.model.free_decode(
-            encoded, event.speech_ms / 1000, ("", told) if told else ("",)
-        )
-        # Told the context's answers, Whisper spells a Klatt "better" as better, not
-        # "Banner"; but it also hears "turn on the television" as "Two, none, that
-        # television": the told decode counts only when it is one of the phrases.
-        if prompted and normalize(prompted[0][0]) in _phrase_intents(context):
-            text = prompted[0][0]
+        if told and normalize(text) not in table:
+            # Told the context's answers, Whisper spells a Klatt "better" as better,
+            # not "Banner"; but it also hears "turn on the television" as "Two, none,
+            # that television": the told decode counts only when it is a phrase.
+            [(spelt, _)] = self.model.free_decode(encoded, seconds, (told,))
+            text = spelt if normalize(spelt) in table else text
         ids = self.model.ids(text) if text else []
         candidates = self._candidates(context, text)
         sequences = [self.model.ids(c.text) for c in candidates]
