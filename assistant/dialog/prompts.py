@@ -108,6 +108,8 @@ RATING_OPTIONS: Final = "a number from zero to ten, or skip"
 NOT_CAUGHT: Final = "Sorry, I didn't catch that."
 #: The same, to typed words: nothing was misheard, the words were not understood.
 NOT_UNDERSTOOD: Final = "Sorry, I didn't understand that."
+#: An answer begun while the coach was still speaking: not all of it was heard.
+ONE_MOMENT: Final = "One moment, I was still speaking."
 NOT_AN_ANSWER: Final = "Sorry, that's not one of the answers."
 NOT_SURE: Final = "I want to be sure I heard you right."
 NO_ANSWER_HEARD: Final = "I didn't hear an answer."
