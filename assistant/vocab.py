@@ -67,6 +67,8 @@ class LogKind(StrEnum):
     EXERCISE_FINISHED = "exercise_finished"
     COMMAND = "command"
     SESSION_ENDED = "session_ended"
+    #: Where the pain is (issue 12 item 5): phase, location, side.
+    PAIN_LOCATION = "pain_location"
 
 
 class Answer(StrEnum):
@@ -86,6 +88,8 @@ class Side(StrEnum):
     LEFT = "left"
     RIGHT = "right"
     BOTH = "both"
+    #: Pain in the middle of the back: no painful side.
+    MIDDLE = "middle"
 
 
 class Command(StrEnum):

@@ -6,6 +6,7 @@ import itertools
 import time
 from pathlib import Path
 
+from assistant.dialog import prompts
 from assistant.dialog.routine import load_routines
 from assistant.events import Listen, LogEntry
 from assistant.paths import fixtures_dir
@@ -38,7 +39,7 @@ def test_the_next_exercises_come_from_the_routine_rules() -> None:
     assert after == {rules.better, rules.same, rules.worse} & set(extension.exercise_ids)
     lines = exercise_lines(extension.exercise("press-up"))
     assert lines[0] == "Next: Press-up." and "One, press up." in lines
-    assert "Is the leg pain better, worse or the same?" in fixed_lines()
+    assert prompts.SYMPTOM_QUESTION in fixed_lines()
 
 
 def test_lines_of_the_possible_next_exercises_are_rendered_while_exercising(
@@ -105,7 +106,7 @@ def test_the_summary_after_a_stop_is_rendered_for_the_exercises_done_so_far(
     tmp_path: Path,
 ) -> None:
     """A "stop" during an exercise is answered by the summary of what was done:
-    its first sentence is rendered while the exercise runs."""
+    its sentences are rendered while the exercise runs."""
     routines = load_routines()
     extension = routines["extension"]
     first, second = extension.exercises[0], extension.exercises[1]
@@ -115,6 +116,7 @@ def test_the_summary_after_a_stop_is_rendered_for_the_exercises_done_so_far(
     start = {"routine": "extension", "start_exercise": first.id}
     for kind, data in (
         ("session_started", start),
+        ("rating", {"phase": "before", "value": 7}),
         ("exercise_started", {"exercise": first.id}),
         ("exercise_finished", {"exercise": first.id, "answer": "better"}),
         ("exercise_started", {"exercise": second.id}),
@@ -124,4 +126,7 @@ def test_the_summary_after_a_stop_is_rendered_for_the_exercises_done_so_far(
     both = summary_start([first.name, second.name])
     assert both.startswith("Today you did two exercises:")
     assert _wait(lambda: synth.cached(both))
+    # and its next sentence, for each rating the person may give at the end
+    went = "Your pain went from seven to three out of ten."
+    assert _wait(lambda: synth.cached(went))
     ahead.close()

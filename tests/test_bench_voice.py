@@ -7,6 +7,7 @@ import importlib.util
 import pytest
 
 from assistant.bench.voice import coach_lines, normalise, run_bench, word_errors
+from assistant.dialog import prompts
 
 
 def test_words_are_compared_as_spoken() -> None:
@@ -26,7 +27,7 @@ def test_word_errors_count_substitutions_deletions_and_insertions() -> None:
 
 def test_the_coach_lines_are_the_real_prompts() -> None:
     lines = coach_lines()
-    assert "Is the leg pain better, worse or the same?" in lines
+    assert prompts.SYMPTOM_QUESTION in lines
     assert any(line.startswith("Next: ") for line in lines)
     assert all("{side}" not in line for line in lines)
 

@@ -75,7 +75,7 @@ def test_not_sure_then_no_carries_on_and_the_next_question_is_explained_afresh()
 
 def test_help_and_not_sure_when_choosing_a_routine_explain_each_one() -> None:
     driver = make(None)
-    for _ in range(3):
+    for _ in range(len(prompts.RED_FLAG_QUESTIONS)):
         driver.run_until_question()
         driver.answer("no")
     assert driver.run_until_question() == "routine"
@@ -143,7 +143,7 @@ def test_the_closing_rating_after_stop_can_be_skipped_or_stopped() -> None:
 
 def test_stop_before_any_exercise_ends_at_once_without_a_rating() -> None:
     driver = make()
-    for _ in range(3):
+    for _ in range(len(prompts.RED_FLAG_QUESTIONS)):
         driver.run_until_question()
         driver.answer("no")
     assert driver.run_until_question() == "number"

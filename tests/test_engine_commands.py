@@ -7,12 +7,20 @@ from functools import cache
 import pytest
 
 from assistant.clock import VirtualClock
+from assistant.dialog import prompts
 from assistant.dialog.driver import Driver
 from assistant.dialog.engine import Engine
 from assistant.dialog.routine import Routine, load_routines
 from assistant.events import COMMAND_INTENTS
 
-AUTO = {"yes-no": "no", "number": "skip", "symptom": "same", "side": "left", "routine": "stenosis"}
+AUTO = {
+    "yes-no": "no",
+    "number": "skip",
+    "symptom": "same",
+    "side": "left",
+    "routine": "stenosis",
+    "location": "back",
+}
 
 
 @cache
@@ -27,13 +35,17 @@ def reach(state: str) -> Driver:
     if state == "safety question":
         driver.run_until_question()
         return driver
-    for _ in range(3):
+    for _ in range(len(prompts.RED_FLAG_QUESTIONS)):
         driver.run_until_question()
         driver.answer("no")
     driver.run_until_question()
     if state == "rating question":
         return driver
     driver.answer("4")
+    driver.run_until_question()  # where the pain is, and its side
+    driver.answer("back")
+    driver.run_until_question()
+    driver.answer("middle")
     if state == "instructions":
         driver.run_until_said("Rest your hands on your lower back")
     elif state == "hold":

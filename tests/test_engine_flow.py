@@ -31,7 +31,8 @@ from assistant.events import (
     TimerFired,
 )
 
-SYMPTOM = "Is the leg pain better, worse or the same?"
+SYMPTOM = prompts.SYMPTOM_QUESTION
+RED_FLAGS = len(prompts.RED_FLAG_QUESTIONS)
 
 
 @cache
@@ -55,12 +56,15 @@ def make(
     return driver
 
 
-def intake(driver: Driver, rating: str = "6") -> None:
-    for _ in range(3):
+def intake(driver: Driver, rating: str = "6", location: str = "thigh") -> None:
+    """The red flags, the rating and where the pain is (the side is configured)."""
+    for _ in range(RED_FLAGS):
         assert driver.run_until_question() == "yes-no"
         driver.answer("no")
     assert driver.run_until_question() == "number"
     driver.answer(rating)
+    assert driver.run_until_question() == "location"
+    driver.answer(location)
 
 
 def said_after(driver: Driver, index: int) -> list[str]:
@@ -73,12 +77,17 @@ def said_after(driver: Driver, index: int) -> list[str]:
 def test_full_session_from_safety_notice_to_summary() -> None:
     driver = make("stenosis", side=None)
     assert "don't replace your doctor" in driver.texts()[0]
-    for _ in range(3):
+    for _ in range(RED_FLAGS):
         driver.run_until_question()
         driver.answer("no")
     assert driver.run_until_question() == "number"
     assert driver.exercises_started() == []  # not before the rating is given
     driver.answer("6")
+    assert driver.run_until_question() == "location"
+    assert driver.texts()[-1] == prompts.LOCATION_QUESTION
+    driver.answer("below-knee")
+    assert driver.run_until_question() == "side"
+    driver.answer("both")
     assert driver.run_until_question() == "symptom"
     assert driver.exercises_started() == ["standing-extension"]
     driver.answer("better")
@@ -91,6 +100,8 @@ def test_full_session_from_safety_notice_to_summary() -> None:
     assert "Standing back bend, held" in summary
     ratings = [(e.data["phase"], e.data["value"]) for e in driver.logs_of("rating")]
     assert ratings == [("before", 6), ("after", 3)]
+    [where] = driver.logs_of("pain_location")
+    assert dict(where.data) == {"phase": "before", "location": "below-knee", "side": "both"}
     kinds = [entry.kind for entry in driver.logs]
     assert kinds[0] == "session_started" and kinds[-1] == "session_ended"
     assert driver.logs[0].data["routine"] == "stenosis"
@@ -114,9 +125,22 @@ def test_any_red_flag_yes_ends_with_urgent_advice(which: int) -> None:
     assert driver.exercises_started() == []
 
 
+def test_cancer_fracture_or_injury_means_see_a_doctor_first() -> None:
+    driver = make("extension")
+    for _ in range(RED_FLAGS - 1):
+        driver.run_until_question()
+        driver.answer("no")
+    driver.run_until_question()
+    assert "cancer" in driver.texts()[-1] and "fracture" in driver.texts()[-1]
+    driver.answer("yes")
+    assert driver.end is not None and driver.end.outcome == "red_flag"
+    assert "see a doctor first" in driver.texts()[-1]
+    assert driver.exercises_started() == []
+
+
 def test_routine_is_asked_when_not_configured() -> None:
     driver = make(None)
-    for _ in range(3):
+    for _ in range(RED_FLAGS):
         driver.run_until_question()
         driver.answer("no")
     assert driver.run_until_question() == "routine"
@@ -125,8 +149,11 @@ def test_routine_is_asked_when_not_configured() -> None:
     assert driver.logs_of("session_started")[0].data["routine"] == "flexion"
     assert driver.run_until_question() == "number"
     driver.answer("skip")
+    assert driver.run_until_question() == "location"  # asked though the rating was skipped
+    driver.answer("skip")
     assert driver.run_until_question() == "symptom"
     assert driver.exercises_started() == ["supine-flexion"]
+    assert driver.logs_of("pain_location") == []
     assert driver.logs_of("rating") == []
 
 
@@ -375,13 +402,38 @@ def test_repeat_says_the_last_instruction_again() -> None:
     assert three >= repeat.at_ms + len(repeat.text) * 65
 
 
-def test_skip_moves_to_the_next_exercise_in_the_list() -> None:
+def test_skip_asks_how_the_pain_is_and_the_answer_picks_the_next_exercise() -> None:
     driver = make("stretches", start="childs-pose")
     driver.run_until_said("One, sit back")
     driver.answer("skip")
+    assert driver.run_until_question() == "symptom"  # not straight on (issue 12 item 4)
+    assert driver.exercises_started() == ["childs-pose"]
+    driver.answer("same")
     assert driver.logs_of("exercise_finished")[0].data["answer"] == "skipped"
     driver.run_until_question()
     assert driver.exercises_started() == ["childs-pose", "cat-camel"]
+
+
+def test_skip_on_the_props_then_worse_stops_before_any_press_up() -> None:
+    driver = make("extension", start="prone-props")
+    driver.run_until_said("Thirty seconds to go")
+    driver.answer("skip")
+    assert driver.run_until_question() == "symptom"
+    driver.answer("worse")
+    assert driver.run_until_end().outcome == "stopped_worse"
+    assert driver.exercises_started() == ["prone-props"]
+    assert not any("Press-up" in t for t in driver.texts())
+
+
+def test_skip_then_better_neither_holds_longer_nor_praises() -> None:
+    driver = make("extension", start="prone-lying")
+    driver.run_until_said("Thirty seconds to go")
+    driver.answer("skip")
+    driver.run_until_question()
+    driver.answer("better")
+    assert not any("stay there a little longer" in t for t in driver.texts())
+    assert not any("Pain moving out of the leg" in t for t in driver.texts())
+    assert driver.exercises_started() == ["prone-lying", "prone-props"]
 
 
 def test_skip_during_the_instructions_cuts_them_off() -> None:
@@ -391,6 +443,8 @@ def test_skip_during_the_instructions_cuts_them_off() -> None:
     driver.answer("skip")
     assert any(isinstance(a, StopSpeaking) for a in driver.actions[before:])
     driver.run_until_question()
+    driver.answer("same")
+    driver.run_until_question()
     assert driver.exercises_started() == ["side-glide", "flexion-rotation"]
     assert not any("hips to the wall" in t for t in driver.texts())
 
@@ -399,7 +453,7 @@ def test_skip_cannot_skip_the_symptom_or_safety_question() -> None:
     driver = make("extension", start="side-glide")
     driver.run_until_question()
     driver.answer("skip")
-    assert "need to know how the leg is" in driver.texts()[-1]
+    assert "need to know how the pain is" in driver.texts()[-1]
     assert driver.engine.awaiting_answer
     driver = make("extension")
     driver.run_until_question()
@@ -415,7 +469,7 @@ def test_stop_ends_the_session_in_every_state(where: str) -> None:
     if where in ("safety question", "rating"):
         driver = make("extension")
         if where == "rating":
-            for _ in range(3):
+            for _ in range(RED_FLAGS):
                 driver.run_until_question()
                 driver.answer("no")
         driver.run_until_question()
@@ -517,7 +571,7 @@ def test_low_confidence_worse_is_confirmed(reply: str, expected: str | None) -> 
     driver = make("extension", start="press-up")
     driver.run_until_question()
     driver.answer("worse", confidence=0.6)
-    assert "Is the leg pain worse?" in driver.texts()[-1]
+    assert "Is the pain worse?" in driver.texts()[-1]
     assert driver.engine.listening_context == "yes-no"
     driver.answer(reply)
     finished = driver.logs_of("exercise_finished")

@@ -15,11 +15,12 @@ from assistant.asr.registry import create_recognizer
 from assistant.bench.pulse import PulseAudio
 from assistant.clock import MonotonicClock
 from assistant.errors import SpeechOutputError
-from assistant.events import Heard
+from assistant.events import Heard, Listen
 from assistant.tts import Pyttsx3Synth, SoundDevicePlayer, VoiceSpeaker
 from assistant.tts.piper import PiperSynth
 from assistant.tts.synth import Audio
 from assistant.tts.voices import open_synth, piper_model
+from assistant.ui.ahead import Prerenderer
 
 pytest.importorskip("piper")
 
@@ -194,3 +195,28 @@ def test_ctrl_c_while_lines_are_rendered_ahead_ends_cleanly(
     assert process.returncode == 130, (out, err)
     assert "terminate called" not in err and "Aborted" not in err
     assert "session stopped" in err
+
+
+def test_a_session_whose_lines_are_all_on_disk_never_loads_the_model(tmp_path: Path) -> None:
+    """Rendering ahead skips what is on disk without loading Piper (~90 MB, and as
+    much again while it renders); a line that is not on disk loads it."""
+    lines = ["Ten seconds.", "Thirty seconds to go."]
+    first = PiperSynth(piper_model("piper"), cache_dir=tmp_path)
+    for line in lines:
+        first.synthesize(line)
+    again = PiperSynth(piper_model("piper"), cache_dir=tmp_path)  # the next session
+    ahead = Prerenderer(again, {}, lines=lines)
+    ahead._not_before = 0  # no start-up grace in a test
+    ahead.observe("action", Listen("command"), 0)  # exercising: free to render
+    deadline = time.monotonic() + 10
+    while ahead._queue and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert not ahead._queue and ahead.rendered == 0
+    assert not again.model_loading
+    ahead.add_one("Rest for a moment.")
+    deadline = time.monotonic() + 30
+    while not again.cached("Rest for a moment.") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert again.model_loading and ahead.rendered == 1
+    ahead.close()

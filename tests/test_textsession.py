@@ -38,7 +38,10 @@ def run(routine: str, lines: list[str]) -> tuple[int, str]:
 def test_a_typed_session_from_start_to_summary() -> None:
     code, out = run(
         "stenosis",
-        ["no", "nope", "no", "five", "about the same", "", "it's better", "better", "better", "3"],
+        [
+            *("no", "nope", "no", "no", "five", "in my thigh", "left"),
+            *("about the same", "", "it's better", "better", "better", "3"),
+        ],
     )
     assert code == 0
     assert "Coach: Since this pain started" in out
@@ -50,7 +53,9 @@ def test_a_typed_session_from_start_to_summary() -> None:
 
 
 def test_typed_words_are_matched_never_guessed() -> None:
-    code, out = run("stenosis", ["no", "no", "no", "skip", "not better", "worse", "yes"])
+    code, out = run(
+        "stenosis", ["no", "no", "no", "no", "skip", "skip", "not better", "worse", "yes"]
+    )
     assert "Sorry, I didn't understand that" in out.split("You: not better", 1)[1]
     assert "didn't catch" not in out  # typed words are not misheard (issue 13)
     assert "not suitable" in out  # worse at full confidence is acted on
@@ -190,7 +195,7 @@ def test_a_passing_journal_failure_loses_nothing_and_is_reported_once() -> None:
     clock = ScaledClock(rate=FAST)
     engine = Engine(load_routines(), clock, routine_id="extension")
     out = io.StringIO()
-    answers = iter(["no\n", "no\n", "no\n", "4\n", "worse\n", "3\n"])
+    answers = iter(["no\n"] * 4 + ["4\n", "my back\n", "middle\n", "worse\n", "3\n"])
     session = TextSession(engine, clock, lines=answers, out=out, interactive=False, journal=journal)
     session.run()
     assert engine.outcome == "stopped_worse"

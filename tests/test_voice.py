@@ -27,7 +27,7 @@ FIXTURES = fixtures_dir()
 #: Recordings of "no, I haven't" that PocketSphinx takes as "no" most reliably.
 # (the gbclan "no, I haven't" has not been understood by PocketSphinx since the
 # unsure phrases joined the yes-no context: a recognition regression, noted in issue 13)
-NO_VOICES = ("en-us-klatt4", "en-gb-x-rp-klatt2", "en-us-klatt6")
+NO_VOICES = ("en-us-klatt4", "en-gb-x-rp-klatt2", "en-us-klatt6", "en-gb-x-rp-klatt2")
 #: The coach asking for an answer again (unsure, or did not catch it).
 ASKED_AGAIN = ("Please say", "didn't catch", "sure I heard")
 
@@ -180,6 +180,10 @@ def test_spoken_answers_choose_the_next_exercise(pulse: PulseAudio, tmp_path: Pa
         for question, voice in zip(speech.RED_FLAG_QUESTIONS, NO_VOICES, strict=True):
             session.answer(question, f"phrases/yes-no/no-i-havent__{voice}.flac", "no")
         session.answer(speech.RATING_QUESTION, "answers/five_en-us.wav", "5")
+        where = "phrases/location/below-the-knee__en-us-klatt2.flac"
+        session.answer(speech.LOCATION_QUESTION, where, "below-knee")
+        side = "phrases/side/left__en-us-klatt4.flac"
+        session.answer(speech.LOCATION_SIDE_QUESTION, side, "left")
         session.wait_for("Next: Lying face down.")
         session.wait_speaking()  # the instructions are being read ...
         session.barge_in("answers/ouch_en-gb.wav", "ouch")  # ... and "ouch" cuts them off

@@ -45,6 +45,20 @@ class BenchEngine:
     start_ms: int = 0
     clock: Any = None
 
+    def replies_possible(self) -> list[str]:
+        """Every reply it may give: rendered before the timed turns, as the coach
+        renders its own replies ahead (``assistant.ui.ahead``)."""
+        from ..vocab import Answer, BargeIn, Command, Hurt, Reply, Side, YesNo
+
+        intents = [
+            i.value for kind in (Answer, YesNo, Side, Command, Reply, BargeIn, Hurt) for i in kind
+        ]
+        return [self._reply_text(intent) for intent in dict.fromkeys(intents)] + ["Sorry?"]
+
+    @staticmethod
+    def _reply_text(intent: str) -> str:
+        return f"Got it: {intent}."
+
     def _say(self, text: str, cacheable: bool = False) -> Say:
         self.utterance += 1
         return Say(text, self.utterance, cacheable)
@@ -82,7 +96,7 @@ class BenchEngine:
             return self._ask()
         if isinstance(event, Heard | NotUnderstood):
             if self.mode == "reply":
-                text = f"Got it: {event.intent}." if isinstance(event, Heard) else "Sorry?"
+                text = self._reply_text(event.intent) if isinstance(event, Heard) else "Sorry?"
                 reply = self._say(text)
                 self.replies[reply.utterance_id] = event
                 return [Listen(None), reply]

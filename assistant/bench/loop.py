@@ -44,8 +44,8 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 #: name → (limit, unit); a figure passes when it is at or under its limit.
 TARGETS: dict[str, tuple[float, str]] = {
-    "reply_p50_ms": (300, "ms"),
-    "reply_p95_ms": (500, "ms"),
+    "reply_p50_ms": (250, "ms"),
+    "reply_p95_ms": (400, "ms"),
     "barge_in_p50_ms": (300, "ms"),
     "barge_in_p95_ms": (300, "ms"),
     "hold_error_max_ms": (50, "ms"),
@@ -54,6 +54,8 @@ TARGETS: dict[str, tuple[float, str]] = {
     "hold_recorded_drift_ms": (50, "ms"),
     "idle_cpu_percent": (15, "%"),
     "first_word_s": (1.5, "s"),
+    "peak_rss_mb": (350, "MB"),
+    "peak_rss_cached_mb": (350, "MB"),
 }
 
 # ----------------------------------------------------------------------- CLI

@@ -65,6 +65,8 @@ class Session:
     engine: BenchEngine
     settings: Settings
     events: list[tuple[str, object, int]] = field(default_factory=list)
+    #: lines rendered before the session starts (the replies it will time)
+    warm: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         from ..clock import MonotonicClock
@@ -77,6 +79,9 @@ class Session:
         self.runtime = build_voice_runtime(
             self.settings, None, clock=self.clock, engine=self.engine, observer=self._observe
         )
+        synth: Any = getattr(self.runtime.speaker, "synth", None)  # a VoiceSpeaker's
+        for text in self.warm if synth is not None else ():
+            synth.warm_one(text)
         self.tap = Tap(self.runtime.source)
         self.runtime.source = self.tap
         self.listening = threading.Event()

@@ -40,10 +40,13 @@ def bench_replies(
 ) -> dict[str, Any]:
     clips = read_clips(answers)
     engine = BenchEngine("reply", turns=turns, context=context)
-    with Session(pulse, engine, settings) as session:
+    with Session(pulse, engine, settings, warm=engine.replies_possible()) as session:
+        misses = None
         for turn in range(turns):
             if not session.listening.wait(timeout=60):
                 break
+            if misses is None:  # after the first question (the cache starts empty)
+                misses = session.speaker.synth.misses
             time.sleep(0.4)  # a pause before answering, as people do
             session.listening.clear()
             session.play(clips[turn % len(clips)])
@@ -51,14 +54,17 @@ def bench_replies(
             while len(engine.replies) <= turn and time.monotonic() < deadline:
                 time.sleep(0.02)
         time.sleep(1.0)
-    return _reply_figures(session, engine)
+    figures = _reply_figures(session, engine)
+    # lines the voice had to render during the turns (0: every reply came from the cache)
+    figures["reply_voice_rendered"] = session.speaker.synth.misses - (misses or 0)
+    return figures
 
 
 def _reply_figures(session: Session, engine: BenchEngine) -> dict[str, Any]:
     """Each reply timed from the end of the answer that led to it (the last loud
     frame between the previous reply's ``Say`` and this one's)."""
     latencies, heard = [], 0
-    asr_ms, after_ms = [], []
+    asr_ms, after_ms, voice_ms = [], [], []
     heard_as: list[str] = []
     played_after = 0
     for reply_id, event in sorted(engine.replies.items()):
@@ -74,6 +80,7 @@ def _reply_figures(session: Session, engine: BenchEngine) -> dict[str, Any]:
         if end is None:
             continue
         latencies.append(started - end)
+        voice_ms.append(started - said_at)
         heard += isinstance(event, Heard)
         heard_as.append(
             f"{event.intent} {event.confidence:.2f}" if isinstance(event, Heard) else "-"
@@ -91,6 +98,9 @@ def _reply_figures(session: Session, engine: BenchEngine) -> dict[str, Any]:
         # where the time goes: speech end → recognizer's result → first audio of the reply
         "reply_recognizer_p50_ms": round(percentile(asr_ms, 50)),
         "reply_speak_p50_ms": round(percentile(after_ms, 50)),
+        # the voice's share alone: the engine's Say → its first sound at the speaker
+        "reply_voice_p50_ms": round(percentile(voice_ms, 50)),
+        "reply_voice_p95_ms": round(percentile(voice_ms, 95)),
         "mic_overflows": getattr(session.tap.source, "overflows", None),
         "heard_as": heard_as,
     }

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Final
 from ..vocab import Command, Context
 from . import prompts
 from .counting import TEMPO_STEP
-from .exercise import SKIPPED
 from .log import CommandHeard
 from .machine import Phase
 
@@ -86,14 +85,8 @@ class Commands:
             else:
                 flow.asker.put(prompts.with_prefix(question.needed_because, question.prompt))
         elif flow.in_movement() and flow.exercises.exercise is not None:
-            exercise = flow.exercises.exercise
-            if flow.machine.phase is Phase.INSTRUCTING:
-                self._out.stop_speaking()
-            flow.exercises.stop_activity()
-            flow.exercises.log_finished(SKIPPED)
-            self._out.say(prompts.skipping(exercise.name), reply=True)
-            flow.progress.nominal = None
-            flow.follow(Command.SKIP)
+            # How is the pain first: the answer picks the next step (issue 12 item 4).
+            flow.exercises.skip()
 
     def stop(self) -> None:
         self._flow.closing.stop_by_user()

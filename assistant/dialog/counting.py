@@ -228,6 +228,11 @@ class Counter:
             if self._in_hold():
                 self.hold_ms_done += max(0, self._out.now() - self._interval_start)
 
+    def hold_elapsed_ms(self) -> int:
+        """How long this side has been held so far, the hold under way included."""
+        running = self._timer is not None and self._in_hold()
+        return self.hold_ms_done + (self._out.now() - self._interval_start if running else 0)
+
     def cancel(self) -> None:
         """The session ended: no more cues."""
         self._out.cancel(self._timer)

@@ -6,13 +6,15 @@ The answer to the symptom question picks the routine's rule (``Flow.follow``);
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ..events import Heard
-from ..vocab import Answer, Context, Side
+from ..vocab import Answer, Context, Hurt, Side
 from . import prompts
 from .counting import READY_WAIT_MS, build_plan, extension_plan
-from .log import ExerciseFinished, ExerciseStarted
+from .location import NO_ONE_SIDE, compare
+from .log import CommandHeard, ExerciseFinished, ExerciseStarted
 from .machine import Phase, exercise_state, target_state
 from .questions import Question
 from .routine import Exercise
@@ -22,7 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Exercises"]
 
-_SIDES = frozenset({Side.LEFT, Side.RIGHT, Side.BOTH})
+_SIDES = frozenset(Side)
+#: The only words a mild, expected "it hurts" is made of (anything else, "ouch"
+#: above all, stops the movement).
+_MILD_HURT = frozenset({("it", "hurts"), ("that", "hurts")})
 #: ``exercise_finished.answer`` of an exercise cut short by "stop" or Ctrl-C.
 STOPPED = "stopped"
 #: ... and of one skipped.
@@ -42,6 +47,10 @@ class Exercises:
         self._extended_ms = 0
         #: "ouch" was said during it (then a "better" never holds it longer).
         self._ouch = False
+        #: "skip" was said during it: asked about, but never held longer or praised.
+        self._skipped = False
+        #: A mild "it hurts" early in the hold was reassured (once only).
+        self._reassured = False
         self._named = False
         self._done_sides: list[tuple[str | None, int, int]] = []
         #: The last symptom answer given for it and not yet logged (the "better" that
@@ -65,25 +74,41 @@ class Exercises:
         visits = flow.progress.visits
         visits[exercise.id] = visits.get(exercise.id, 0) + 1
         self._extended_ms = 0
-        self._ouch = False
+        self._ouch = self._skipped = self._reassured = False
         self._named = False
         self._done_sides = []
         self.answer_given = None
         self._say_nominal_response()
-        if exercise.one_sided and flow.progress.side is None:
+        side = flow.progress.side
+        if exercise.one_sided and side not in (Side.LEFT, Side.RIGHT):
             flow.machine.set_phase(Phase.SIDE)
             self._out.say(prompts.next_one_sided(exercise.name))
             self._named = True
-            self._ask_side()
+            if side is None and not flow.baseline.asked:
+                flow.baseline.ask(self._side_known)
+            else:
+                self._side_known()
             return
         self._plan_sides(exercise)
         self._next_side(first=True)
 
     # ----------------------------------------------------------------- sides
 
+    def _side_known(self) -> None:
+        """At a one-sided exercise, after where the pain is was asked (or skipped)."""
+        side = self._flow.progress.side
+        if side in (Side.LEFT, Side.RIGHT):
+            assert self.exercise is not None
+            self._plan_sides(self.exercise)
+            self._next_side(first=True)
+            return
+        if side in NO_ONE_SIDE:
+            self._out.say(prompts.no_one_side(side))
+        self._ask_side()
+
     def _ask_side(self) -> None:
         def answered(heard: Heard) -> None:
-            if heard.intent == Side.BOTH:
+            if heard.intent in NO_ONE_SIDE:
                 self._flow.ask(question, prefix=prompts.PICK_WORSE_SIDE)
                 return
             self._flow.progress.side = heard.intent
@@ -104,6 +129,7 @@ class Exercises:
 
     def _plan_sides(self, exercise: Exercise) -> None:
         side = self._flow.progress.side
+        side = side if side in (Side.LEFT, Side.RIGHT) else None
         if exercise.sides == "none":
             self._sides_todo = [None]
         elif exercise.sides == "affected":
@@ -121,7 +147,8 @@ class Exercises:
         self.introduce(again=False, first=first)
 
     def _fill(self, text: str) -> str:
-        return prompts.fill_side(text, self.current_side or self._flow.progress.side)
+        side = self.current_side or self._flow.progress.side
+        return prompts.fill_side(text, side if side in (Side.LEFT, Side.RIGHT) else None)
 
     def introduce(self, *, again: bool, first: bool = True) -> None:
         """Read the steps, then wait for "ready" (issue 12 item 9: the count starts on
@@ -192,7 +219,7 @@ class Exercises:
 
     # --------------------------------------------------------------- answers
 
-    def ask_symptom(self) -> None:
+    def ask_symptom(self, prefix: str = "") -> None:
         """The question every exercise ends with; its answer picks the next one."""
         self._flow.machine.set_phase(Phase.ASKING)
         question = Question(
@@ -205,7 +232,7 @@ class Exercises:
             needed_because=prompts.NEED_SYMPTOM,
             unsure_help=prompts.UNSURE_SYMPTOM,
         )
-        self._flow.ask(question)
+        self._flow.ask(question, prefix=prefix)
 
     def stopped_by_pain(self) -> None:
         """ "Ouch" (or "worse") during the movement: no question, it counts as worse,
@@ -214,14 +241,55 @@ class Exercises:
         self._flow.machine.set_phase(Phase.ASKING)
         self._symptom_answer(Heard(Answer.WORSE, "ouch"))
 
+    def skip(self) -> None:
+        """ "skip" during the movement: how is the pain? (issue 12 item 4).  The answer
+        picks the next step by the routine's rules, as after a finished exercise, so
+        skipping never leads into a harder stage unasked."""
+        exercise = self.exercise
+        assert exercise is not None
+        counting = self._flow.machine.phase is Phase.COUNTING
+        if not counting:
+            self._out.stop_speaking()
+        self.stop_activity()
+        self._skipped = True
+        self._out.say(prompts.skipping(exercise.name), reply=True)
+        if counting:  # (in position: out of it before the question)
+            self._out.say(prompts.COME_OUT_AND_REST, cacheable=True, reply=True)
+        self.ask_symptom()
+
+    def early_pain_expected(self, heard: Heard) -> bool:
+        """A mild "it hurts" in the first seconds of a hold that is expected to hurt at
+        first (000): reassure once and hold on.  ``False``: stop as for "ouch"."""
+        exercise = self.exercise
+        flow = self._flow
+        if (
+            heard.intent != Hurt.OUCH
+            or exercise is None
+            or exercise.early_increase_s is None
+            or self._reassured
+            or flow.machine.paused
+            or flow.machine.phase is not Phase.COUNTING
+            or tuple(re.findall(r"[a-z]+", heard.text.lower())) not in _MILD_HURT
+            or flow.counter.hold_elapsed_ms() > exercise.early_increase_s * 1000
+        ):
+            return False
+        self._reassured = True
+        self._out.log(CommandHeard(Hurt.OUCH, exercise.id))
+        self.interject(prompts.EARLY_INCREASE_EXPECTED)
+        return True
+
     def _symptom_answer(self, heard: Heard) -> None:
         exercise = self.exercise
         assert exercise is not None
-        answer = heard.intent
-        if answer == Answer.BETTER and self._can_extend(exercise) and not self._ouch:
+        answer = compare(heard.intent, heard.text, self._flow.progress.location)
+        if answer is None:
+            self.ask_symptom(prefix=prompts.SAME_PLACE)
+            return
+        held = not (self._ouch or self._skipped)
+        if answer == Answer.BETTER and self._can_extend(exercise) and held:
             self._extend_hold(exercise)
             return
-        self.log_finished(answer)
+        self.log_finished(SKIPPED if self._skipped else answer)
         progress = self._flow.progress
         if answer == Answer.WORSE:
             progress.worse_count += 1
@@ -273,7 +341,9 @@ class Exercises:
         if target_state(target) != self._flow.machine.state:
             return
         previous = self.previous_exercise()
-        if previous is not None:
+        # A skipped exercise is asked about, not praised (000: "continue the exercise
+        # a few times a day" follows a hold that was done and helped).
+        if previous is not None and self._flow.progress.history[-1][2] != SKIPPED:
             text = previous.responses.for_answer(answer)
             if text:
                 self._out.say(text)

@@ -33,6 +33,7 @@ from .commands import COMMANDS, Commands
 from .counting import READY, Counter
 from .exercise import Exercises
 from .intake import Intake
+from .location import Baseline
 from .log import SessionStarted
 from .machine import FlowMachine, Phase, closing_state
 from .outbox import Outbox
@@ -75,6 +76,8 @@ class Progress:
     """What has happened so far: the summary and the rules read it."""
 
     side: str | None
+    #: Where the pain was at the start, furthest from the spine (``location.LOCATIONS``).
+    location: str | None = None
     ratings: dict[str, int] = field(default_factory=dict)
     visits: dict[str, int] = field(default_factory=dict)
     worse_count: int = 0
@@ -102,6 +105,7 @@ class Flow:
         self.exercises = Exercises(self)
         self.counter = Counter(self.out, self.exercises.side_done)
         self.intake = Intake(self)
+        self.baseline = Baseline(self)
         self.closing = Closing(self)
         self.commands = Commands(self)
         if routine is not None:
@@ -188,7 +192,10 @@ class Flow:
             self.asker.reprompt(prompts.ONE_MOMENT)
 
     def _heard(self, heard: Heard) -> None:
+        heard = self.baseline.judged(heard)
         intent = heard.intent
+        if self.exercises.early_pain_expected(heard):
+            return
         if intent == Hurt.OUCH or (intent == Hurt.WORSE and self.in_movement()):
             self.commands.ouch()
             return

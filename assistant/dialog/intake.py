@@ -1,8 +1,10 @@
 """Before the first exercise: the safety notice and red-flag questions, the
-routine (when not configured), and the leg-pain rating.
+routine (when not configured), the pain rating and where the pain is.
 
 A "yes" to any red-flag question ends the session at once with advice to get
-urgent care; the rating can be skipped, and is asked again at the end.
+urgent care (or, for the history question, to see a doctor first); the rating
+can be skipped, and is asked again at the end; where the pain is
+(``location.Baseline``) follows the rating and can be skipped too.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class Intake:
 
     def _red_flag_answer(self, heard: Heard) -> None:
         if heard.intent == YesNo.YES:
-            closing = prompts.RED_FLAG_ADVICE
+            closing = prompts.RED_FLAG_ADVICES[self._red_flag_index]
             self._flow.closing.end(Outcome.RED_FLAG, "a red-flag sign", closing=closing)
             return
         self._red_flag_index += 1
@@ -121,7 +123,8 @@ class Intake:
             first_exercise()
             return
         self._flow.machine.go(RATING_BEFORE)
-        self.ask_rating("before", first_exercise)
+        # Where the pain is comes next, answered or not (issue 12 item 5).
+        self.ask_rating("before", lambda: self._flow.baseline.ask(first_exercise))
 
     def ask_rating(self, phase: str, then: Callable[[], None]) -> None:
         """The 0-10 leg-pain rating (``phase``: before | after); ``then`` goes on."""

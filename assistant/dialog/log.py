@@ -19,6 +19,7 @@ __all__ = [
     "ExerciseStarted",
     "ExerciseFinished",
     "CommandHeard",
+    "PainLocation",
     "SessionEnded",
     "entry",
 ]
@@ -66,13 +67,32 @@ class CommandHeard:
 
 
 @dataclass(frozen=True)
+class PainLocation:
+    """Where the pain is, furthest from the spine (``back`` | ``buttock`` | ``thigh`` |
+    ``below-knee``), and its side (``left`` | ``right`` | ``both`` | ``middle``)."""
+
+    kind: ClassVar[LogKind] = LogKind.PAIN_LOCATION
+    phase: str  # "before"
+    location: str
+    side: str | None
+
+
+@dataclass(frozen=True)
 class SessionEnded:
     kind: ClassVar[LogKind] = LogKind.SESSION_ENDED
     outcome: Outcome
     reason: str
 
 
-Record = SessionStarted | Rating | ExerciseStarted | ExerciseFinished | CommandHeard | SessionEnded
+Record = (
+    SessionStarted
+    | Rating
+    | ExerciseStarted
+    | ExerciseFinished
+    | CommandHeard
+    | PainLocation
+    | SessionEnded
+)
 
 
 def entry(record: Record, timestamp_ms: int) -> LogEntry:

@@ -10,8 +10,40 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
+from .prompts_intake import (
+    LOCATION_OPTIONS,
+    LOCATION_QUESTION,
+    LOCATION_SIDE_OPTIONS,
+    LOCATION_SIDE_QUESTION,
+    RATING_QUESTION,
+    RED_FLAG_ADVICE,
+    RED_FLAG_ADVICES,
+    RED_FLAG_HISTORY_ADVICE,
+    RED_FLAG_QUESTIONS,
+    SAFETY_NOTICE,
+    THANK_YOU,
+    UNSURE_LOCATION,
+)
+
 if TYPE_CHECKING:
     from .routine import Routine
+
+#: The intake lines live in ``prompts_intake`` (for this module's size) and are
+#: named here like every other line; everything else here is public as well.
+__all__ = [
+    "LOCATION_OPTIONS",
+    "LOCATION_QUESTION",
+    "LOCATION_SIDE_OPTIONS",
+    "LOCATION_SIDE_QUESTION",
+    "RATING_QUESTION",
+    "RED_FLAG_ADVICE",
+    "RED_FLAG_ADVICES",
+    "RED_FLAG_HISTORY_ADVICE",
+    "RED_FLAG_QUESTIONS",
+    "SAFETY_NOTICE",
+    "THANK_YOU",
+    "UNSURE_LOCATION",
+]
 
 # ------------------------------------------------------------------ numbers
 
@@ -51,31 +83,6 @@ def _both(items: Sequence[str]) -> str:
 
 # ------------------------------------------------------------------- intake
 
-SAFETY_NOTICE: Final = (
-    "Welcome to Back Coach. I'll guide you through your exercises, but I don't replace your "
-    "doctor or physiotherapist. Stop whenever the pain gets worse or spreads down your leg: "
-    "just say ouch, or stop. First, three quick safety questions. Please answer yes or no."
-)
-
-RED_FLAG_QUESTIONS: Final[tuple[str, ...]] = (
-    "Since this pain started, have you had any new trouble controlling your bladder or bowels?",
-    "Do you have any numbness around your bottom, your genitals or the insides of your thighs?",
-    "Is either leg getting weaker, for example a foot that catches or drags when you walk?",
-)
-
-RED_FLAG_ADVICE: Final = (
-    "Please don't do these exercises today. That sign can mean a nerve in your back is being "
-    "pressed hard, and it needs checking urgently. Contact a doctor now, or go to an emergency "
-    "department or call emergency services."
-)
-
-THANK_YOU: Final = "Thank you."
-
-RATING_QUESTION: Final = (
-    "How bad is the leg pain right now, from zero for no pain to ten for the worst pain "
-    "imaginable? Or say skip."
-)
-
 
 def routine_question(routine_ids: Sequence[str]) -> str:
     return f"Which routine would you like: {_either(routine_ids)}?"
@@ -95,9 +102,14 @@ def rating_heard(value: int) -> str:
 
 # --------------------------------------------------------------- questions
 
-SYMPTOM_QUESTION: Final = "Is the leg pain better, worse or the same?"
-SIDE_QUESTION: Final = "Which side is the leg pain on, left or right?"
-CONFIRM_WORSE: Final = "I think you said worse. Is the leg pain worse? Please say yes or no."
+#: The whole of the pain (issue 12 item 3): 002 takes more back pain as a sign for
+#: caution, 004 stops on more back or leg pain, 000 watches back pain and tingling.
+SYMPTOM_QUESTION: Final = (
+    "Thinking of all of it, in your back or leg, and any tingling: is the pain better, "
+    "worse or the same?"
+)
+SIDE_QUESTION: Final = "Which side is the pain worse on, left or right?"
+CONFIRM_WORSE: Final = "I think you said worse. Is the pain worse? Please say yes or no."
 
 #: What to say to answer, by question ("Please say ...").
 SYMPTOM_OPTIONS: Final = "better, worse, or the same"
@@ -130,10 +142,12 @@ RED_FLAG_MEANINGS: Final[tuple[str, ...]] = (
     "without meaning to?",
     "I mean: does the skin feel numb, tingly or different in the area you would sit on a saddle?",
     "I mean: has a leg or foot become weaker than it was, so it trips, drags or gives way?",
+    "I mean: has a doctor ever told you that you had cancer or a broken bone in your back, or "
+    "did the pain begin with a fall, an accident or a blow?",
 )
 #: Still "not sure" after the meaning: read as yes, the cautious answer.
 UNSURE_MEANS_YES: Final = "As you're not sure, I'll take that as a yes, to be safe."
-NEED_SYMPTOM: Final = "I need to know how the leg is before choosing the next exercise."
+NEED_SYMPTOM: Final = "I need to know how the pain is before choosing the next exercise."
 
 
 def reprompt(why: str, options: str) -> str:
@@ -177,6 +191,12 @@ SLOWEST: Final = "That's as slow as I count."
 FASTEST: Final = "That's as fast as I count."
 #: "Better" said during an exercise: noted; the question at the end decides.
 BETTER_NOTED: Final = "Good. Keep going, and I'll ask you at the end."
+#: A mild "it hurts" early in the stenosis hold (000: "Initially, you should feel
+#: increased back pain and leg pain or tingling").
+EARLY_INCREASE_EXPECTED: Final = (
+    "A little more pain at first is expected with this one. Keep holding if you can, and "
+    "tell me if it gets much worse."
+)
 #: After "ouch" mid-exercise.  Not "stop there", which can be heard as "stay there".
 COME_OUT_AND_REST: Final = "Come out of the position slowly, and rest."
 #: Said before the symptom question when "ouch" is heard while it is open.
@@ -238,6 +258,30 @@ def next_one_sided(name: str) -> str:
     return f"Next: {name}. This one is done on the painful side."
 
 
+#: A one-sided exercise when the pain is central or on both sides (issue 12 item 5).
+NO_ONE_SIDE_MIDDLE: Final = (
+    "Your pain is in the middle, and this one works on one side. Pick the side that feels "
+    "worse, or the one your physiotherapist chose."
+)
+NO_ONE_SIDE_BOTH: Final = (
+    "Your pain is on both sides, and this one works on one side. Pick the side that feels "
+    "worse, or the one your physiotherapist chose."
+)
+
+
+def no_one_side(side: str) -> str:
+    return NO_ONE_SIDE_MIDDLE if side == "middle" else NO_ONE_SIDE_BOTH
+
+
+#: A "better" naming the place the pain was in at the start: asked again (location.py).
+SAME_PLACE: Final = "That is where the pain was at the start."
+#: A "better" naming a place further from the spine than at the start: taken as worse.
+FURTHER_OUT: Final = (
+    "That is further from your spine than where the pain was at the start, so I'm taking "
+    "it as worse."
+)
+
+
 def now_side(side: str | None) -> str:
     return f"Now the {side} side."
 
@@ -279,7 +323,7 @@ def extend_hold(extra_s: int) -> str:
 # ------------------------------------------------------------------ endings
 
 END_OF_ROUTINE: Final = "That's the end of the routine."
-WORSE_TWICE: Final = "Your leg pain has got worse twice today, so we'll stop here."
+WORSE_TWICE: Final = "Your pain has got worse twice today, so we'll stop here."
 WORSE_GENERAL_ADVICE: Final = (
     "If the pain keeps getting worse, spreads further down your leg, or you notice numbness "
     "or weakness, contact your doctor or physiotherapist."
@@ -318,7 +362,7 @@ def summary(done: Sequence[str], ratings: Mapping[str, int], outcome: str) -> st
     before, after = ratings.get("before"), ratings.get("after")
     if before is not None and after is not None:
         b, a = number_words(before), number_words(after)
-        parts.append(f"Your leg pain went from {b} to {a} out of ten.")
+        parts.append(f"Your pain went from {b} to {a} out of ten.")
     goodbye = GOODBYES.get(outcome)
     if goodbye:
         parts.append(goodbye)

@@ -117,6 +117,9 @@ class Exercise(_Model):
     #: After the hold, if the answer is ``better``, hold again (up to the top of
     #: ``hold_range_s``) before following ``next.better``.
     extend_while_better: bool = False
+    #: For this many seconds from the start of the hold a mild "it hurts" is expected
+    #: (000: "Initially, you should feel increased back pain"): reassured, not stopped.
+    early_increase_s: int | None = Field(default=None, ge=1, le=60)
     responses: Responses = Field(default_factory=Responses)
     stop_advice: str | None = None
     next: NextRules

@@ -3,9 +3,9 @@
 Piper takes ~0.1-0.2 x real time here, so a sentence costs a few hundred
 milliseconds: every line is kept on disk per voice (``LineCache``) and long lines
 are rendered a sentence at a time (``chunks``), so the first sentence plays
-while the rest is being made.  The model (~0.8 s to load) is loaded on the first line
-not found on disk, or in the background once the session is under way
-(``preload``), so a session whose words are all cached starts at once.
+while the rest is being made.  The model (~0.8 s to load, ~90 MB, and up to ~100 MB
+more while it renders a long sentence) is loaded only for the first line not found
+on disk, so a session whose words are all cached starts at once and never loads it.
 """
 
 from __future__ import annotations
@@ -87,6 +87,18 @@ class PiperSynth:
             self._error = exc
         finally:
             self._loaded.set()
+
+    @property
+    def model_loading(self) -> bool:
+        """The model has been asked for (a line was not on disk)."""
+        return self._loader is not None
+
+    def preload_if_new(self) -> None:
+        """Nothing of this voice on disk yet (a first session): its first line will need
+        the model, so loading starts now, while the session is being set up."""
+        folder = self.cache.folder
+        if folder is None or not any(folder.glob("*.flac")):
+            self.preload()
 
     def preload(self) -> None:
         """Start loading the model in the background (a line found on disk never needs it)."""

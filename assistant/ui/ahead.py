@@ -29,6 +29,7 @@ __all__ = [
     "exercise_lines",
     "fixed_lines",
     "next_exercises",
+    "rating_lines",
     "reply_lines",
     "summary_start",
 ]
@@ -91,6 +92,13 @@ def summary_start(done: list[str]) -> str:
     return p.summary(done, {}, "")
 
 
+def rating_lines(before: int) -> list[str]:
+    """The summary's "your leg pain went from ... to ..." for each rating after."""
+    from ..dialog import prompts as p
+
+    return [p.summary([], {"before": before, "after": after}, "") for after in range(11)]
+
+
 def _tempo_steps() -> list[tuple[str, float]]:
     from ..dialog import prompts as p
     from ..dialog.counting import MAX_TEMPO_FACTOR, MIN_TEMPO_FACTOR, TEMPO_STEP
@@ -118,6 +126,8 @@ def reply_lines() -> list[str]:
         (p.SYMPTOM_OPTIONS, (p.UNSURE_SYMPTOM,)),
         (p.RATING_OPTIONS, (p.UNSURE_RATING,)),
         (p.SIDE_OPTIONS, (p.UNSURE_SIDE,)),
+        (p.LOCATION_OPTIONS, (p.UNSURE_LOCATION,)),
+        (p.LOCATION_SIDE_OPTIONS, (p.UNSURE_SIDE,)),
         (p.YES_NO_OPTIONS, (p.UNSURE_HELP, *p.RED_FLAG_MEANINGS)),
     ):
         lines += [p.reprompt(why, options) for why in (*general, *unsure)]
@@ -243,6 +253,8 @@ class Prerenderer:
                     lines += exercise_lines(exercise, self._side)
                 self.add(lines, first=True)
 
+        elif kind == "rating" and data.get("phase") == "before":
+            self.add(rating_lines(int(data.get("value", 0))))
         elif kind == "exercise_finished" and self._routine is not None:
             exercise_id = str(data.get("exercise"))
             if exercise_id in self._routine.exercise_ids and data.get("answer") != "skipped":
@@ -263,10 +275,9 @@ class Prerenderer:
                     self._queue.appendleft(text)
                     self._cond.wait(0.05)
                 continue
-            preload = getattr(self.synth, "preload", None)
-            if preload is not None:
-                preload()
             try:
+                # a line on disk costs nothing: Piper's model (~90 MB, and up to ~100
+                # MB more while it renders) is loaded only for a line that is not
                 if not self.synth.cached(text):
                     self.synth.warm_one(text)
                     self.rendered += 1
