@@ -115,12 +115,17 @@ class Baseline:
             skippable=True,
             on_skip=then,
             unsure_help=prompts.UNSURE_LOCATION,
+            skip_when_exhausted=True,
         )
         self._flow.ask(question)
 
     def _ask_side(self, location: str, then: Callable[[], None]) -> None:
         def answered(heard: Heard) -> None:
             self._flow.progress.side = heard.intent
+            skipped()
+
+        def skipped() -> None:
+            # (no side: a one-sided exercise asks for it when it comes)
             self._log(location)
             then()
 
@@ -131,7 +136,10 @@ class Baseline:
             options=prompts.LOCATION_SIDE_OPTIONS,
             accepts=_SIDES,
             on_answer=answered,
+            skippable=True,
+            on_skip=skipped,
             unsure_help=prompts.UNSURE_SIDE,
+            skip_when_exhausted=True,
         )
         self._flow.ask(question)
 
