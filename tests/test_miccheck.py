@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import select
+import signal
 import subprocess
 import sys
 import threading
@@ -93,3 +97,70 @@ def test_the_first_voice_session_offers_the_check_once(pulse: PulseAudio, tmp_pa
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert "backcoach devices --test" not in again.stderr
     assert "microphone 'no such mic' was not found" in again.stderr
+
+
+class Terminal:
+    """A command in a pseudo-terminal: what it printed, without the colours."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        import pty
+
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(
+            command, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True
+        )
+        os.close(slave)
+        self.output = ""
+
+    def wait_for(self, text: str, timeout_s: float = 60) -> str:
+        deadline = time.monotonic() + timeout_s
+        while text not in self.output:
+            assert time.monotonic() < deadline, f"never printed {text!r}: {self.output!r}"
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536).decode("utf-8", "replace")
+                except OSError:  # the command has ended
+                    chunk = ""
+                self.output += re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", chunk)
+        return self.output
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        os.close(self.master)
+
+
+def test_on_a_terminal_the_first_voice_session_asks_then_checks_the_microphone(
+    pulse: PulseAudio, tmp_path: Path
+) -> None:
+    env = pulse.client_env() | {"BACKCOACH_HOME": str(tmp_path), "TERM": "xterm"}
+    env.pop("COLUMNS", None)
+    command = [sys.executable, "-m", "assistant", "run", "--input-device", "pulse"]
+    command += ["--output-device", "pulse", "--engine", "pocketsphinx"]
+    terminal = Terminal(command, env)
+    try:
+        terminal.wait_for("[Y/n]")
+        terminal.type("\r")  # Enter: yes
+        terminal.wait_for("Listening to")
+        time.sleep(0.5)
+        pulse.play_into_mic(BETTER)
+        said = terminal.wait_for("Starting the session.")
+        assert "→ better" in said and "Good: your voice is" in said, said
+    finally:
+        terminal.close()
+    asked = subprocess.run(
+        [sys.executable, "-c", "from assistant.ui.miccheck import first_session as f; print(f())"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert asked.stdout.strip() == "False"  # the next session does not ask again

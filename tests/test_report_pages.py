@@ -3,15 +3,15 @@ printed to PDF by a real Chromium and read back page by page."""
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_report import CHROMIUM, E, home, six_weeks  # noqa: F401  (fixtures)
+from test_report import CHROMIUM, START, E, home, six_weeks  # noqa: F401  (fixtures)
 
 from assistant.cli import main
 from assistant.journal import SessionRecord, open_journal
@@ -43,31 +43,44 @@ def test_each_week_lists_every_session_by_name_with_pain_answers_and_why_it_ende
     assert [p.label("month") for p in months] == ["October 2026", "November 2026"]
 
 
-@dataclasses.dataclass(frozen=True)
-class WithLocations(SessionRecord):
-    """A journal record that has the answers to the pain-location question."""
+def located_sessions(places: list[str]) -> None:
+    """Sessions that asked where the pain was, as the coach records the answer."""
+    at = [START]
 
-    pain_locations: tuple[str, ...] = ()
+    def now() -> datetime:
+        at[0] += timedelta(seconds=30)
+        return at[0]
+
+    for day, where in enumerate(places):
+        at[0] = START + timedelta(days=day)
+        with open_journal(now=now) as journal:
+            journal.record(E("session_started", routine="extension", engine="whisper"))
+            journal.record(E("rating", phase="before", value=6))
+            journal.record(E("pain_location", phase="before", location=where, side="left"))
+            journal.record(E("exercise_started", exercise="prone-lying"))
+            journal.record(E("exercise_finished", exercise="prone-lying", answer="better"))
+            journal.record(E("session_ended", outcome="completed", reason="routine finished"))
 
 
 def test_where_the_pain_was_shows_when_asked_and_centralisation_follows_it(
     home: Path,  # noqa: F811
 ) -> None:
-    six_weeks()
-    records = sessions()[:4]
-    spread = ["below-knee", "thigh", "thigh", "buttock"]
-    located = [
-        WithLocations(
-            **{f.name: getattr(r, f.name) for f in dataclasses.fields(r)}, pain_locations=(where,)
-        )
-        for r, where in zip(records, spread, strict=True)
+    located_sessions(["below-knee", "thigh", "thigh", "buttock"])
+    located = sessions()
+    assert [s.pain_locations for s in located] == [
+        ("below-knee",),
+        ("thigh",),
+        ("thigh",),
+        ("buttock",),
     ]
     assert centralisation(located).startswith("Centralising")
     assert "from below the knee to buttock" in centralisation(located)
     assert centralisation(located[::-1]).startswith("Peripheralising")
     html = periods_html(located)
     assert "<th>Where the pain was</th>" in html and "below the knee" in html
-    assert "<th>Where the pain was</th>" not in periods_html(records)  # not asked: no column
+    six_weeks()  # sessions that did not ask: no column for their weeks
+    later = [s for s in sessions() if not s.pain_locations]
+    assert later and "<th>Where the pain was</th>" not in periods_html(later)
 
 
 # ------------------------------------------------------------------ browser

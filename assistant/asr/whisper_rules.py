@@ -47,7 +47,10 @@ class Thresholds:
     min_speech_ms: int = 90
     max_speech_ms: int = 6000
     window_s: float = 3.0
+    # encodings averaged, delayed by these many samples (a mel frame is 160)
+    shifts: tuple[int, ...] = (0, 80)
     vad_threshold: float = 0.5
+    vad_offsets: tuple[int, ...] = (0, 128, 256, 384)  # VAD windows are 512 samples
     min_voiced_ms: int = 64  # silero windows over the threshold
     max_no_speech: float = 0.8
     oov_gap: float = 4.0  # free decode - best phrase, when the decode means nothing

@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 import numpy.typing as npt
 from rich.table import Table
 
 from ..audio.devices import DeviceInfo, list_devices
-from ._common import Subparsers, add_command, console
+from ..config import Settings
+from ._common import Subparsers, add_command, console, err_console
 
-__all__ = ["register", "devices_table"]
+__all__ = ["register", "devices_table", "check_microphone", "offer_check"]
+
+#: How long the check offered before the first voice session listens.
+OFFER_SECONDS = 4.0
 
 NONE_FOUND = (
     "No audio devices were found. Check that PulseAudio or PipeWire is running and a "
@@ -81,19 +86,58 @@ def _record_with_meter(device: str | int | None, seconds: float) -> npt.NDArray[
 
 
 def _test(args: argparse.Namespace) -> int:
-    """Record, show the level, say what is wrong, and what was heard."""
-    from ..asr import registry
-    from ..ui.miccheck import assess, frame_levels, heard, mark_checked, meter, working_input
     from .run import settings_from_args
 
-    settings = settings_from_args(args)
+    return check_microphone(settings_from_args(args), args.seconds)[0]
+
+
+def offer_check(settings: Settings, quiet: bool = False) -> Settings:
+    """Before the first voice session (once): on a terminal, offer the check and run
+    it; a silent microphone with another input that hears sound switches the
+    session to that one.  Elsewhere (a pipe, ``--quiet``) one line says how."""
+    from ..ui import miccheck
+
+    interactive = sys.stdin.isatty() and console.is_terminal and not quiet
+    if not interactive or not miccheck.first_session():
+        miccheck.offer(err_console.print)
+        return settings
+    answer = _ask(
+        "First voice session: check the microphone first? It listens for "
+        f"{OFFER_SECONDS:g} seconds while you say 'better'. [Y/n] "
+    )
+    miccheck.mark_checked()
+    if answer not in ("", "y", "yes"):
+        return settings
+    code, other = check_microphone(settings, OFFER_SECONDS)
+    if other is not None:
+        console.print(f"Using input '{other}' for this session.")
+        settings = settings.model_copy(update={"input_device": other})
+    elif code:
+        console.print("Starting anyway; 'backcoach devices --test' checks again.")
+    console.print("Starting the session.")
+    return settings
+
+
+def _ask(question: str) -> str:
+    try:
+        return console.input(question).strip().lower()
+    except EOFError:
+        return "n"
+
+
+def check_microphone(settings: Settings, seconds: float) -> tuple[int, str | None]:
+    """Record, show the level, say what is wrong, and what was heard.  The exit code,
+    and the input to use instead when this one is silent and another hears sound."""
+    from ..asr import registry
+    from ..ui.miccheck import assess, frame_levels, heard, mark_checked, meter, working_input
+
     device = settings.input_device
     name = "the default microphone" if device is None else f"microphone '{device}'"
     console.print(
-        f"Listening to {name} for {args.seconds:g} s: say [bold]hello[/] or "
+        f"Listening to {name} for {seconds:g} s: say [bold]hello[/] or "
         "[bold]better[/], as you would lying on the floor."
     )
-    samples = _record_with_meter(device, args.seconds)
+    samples = _record_with_meter(device, seconds)
     mark_checked()
     result = assess(samples)
     peak = float(frame_levels(samples).max())
@@ -107,16 +151,16 @@ def _test(args: argparse.Namespace) -> int:
                 f"No other input hears sound either (tried: {others}); check the cable and "
                 "the mute switch, then run this again."
             )
-            return 1
+            return 1, None
         console.print(
             f"Input '{found[0]}' hears sound ({found[1]:.0f} dBFS): use it with "
             f"--input-device '{found[0]}' or input_device = \"{found[0]}\" in config.toml."
         )
-        return 1
+        return 1, found[0]
     options = registry.options_from(settings.model_dump())
     recognizer = registry.create_recognizer(settings.engine, options)
     console.print(f"Heard: {heard(samples, recognizer)}")
-    return 0 if result.problem is None else 1
+    return (0 if result.problem is None else 1), None
 
 
 def register(subparsers: Subparsers, summary: str) -> None:

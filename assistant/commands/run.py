@@ -60,7 +60,10 @@ def _run(args: argparse.Namespace) -> int:
         text = importlib.import_module("assistant.textsession")
         code: int = text.run_text(settings, fast=args.fast)
         return code
-    importlib.import_module("assistant.ui.miccheck").offer(err_console.print)  # once
+    # once, before the first voice session: the microphone check (asked on a terminal)
+    settings = importlib.import_module("assistant.commands.devices").offer_check(
+        settings, args.quiet
+    )
     # the screen readable from the floor (on a terminal; else the printed captions)
     screen = importlib.import_module("assistant.ui.screen").session_screen(args.quiet)
     try:

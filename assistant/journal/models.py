@@ -88,6 +88,8 @@ class SessionRecord:
     pain_after: int | None
     exercises: tuple[ExerciseRecord, ...] = field(default_factory=tuple)
     commands: tuple[CommandRecord, ...] = field(default_factory=tuple)
+    #: Where the pain was when the session asked (``pain_location`` entries), in order.
+    pain_locations: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def exercises_done(self) -> tuple[ExerciseRecord, ...]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from ..vocab import LogKind
 from .models import IN_PROGRESS, INTERRUPTED, CommandRecord, ExerciseRecord, SessionRecord
 
 __all__ = ["INTERRUPTED_REASON", "Query", "pid_alive", "read_sessions"]
@@ -81,6 +83,22 @@ def _commands(query: Query, first: int) -> dict[int, list[CommandRecord]]:
     return commands
 
 
+def _locations(query: Query, first: int) -> dict[int, list[str]]:
+    """The answers to the where-is-the-pain question (kept as ``pain_location`` entries)."""
+    locations: dict[int, list[str]] = {}
+    for sid, data in query(
+        "SELECT session_id, data FROM entries WHERE kind = ? AND session_id >= ? ORDER BY id",
+        (LogKind.PAIN_LOCATION.value, first),
+    ):
+        try:
+            where = json.loads(data).get("location")
+        except (ValueError, AttributeError):  # a damaged entry: the rest still counts
+            continue
+        if isinstance(where, str) and where:
+            locations.setdefault(sid, []).append(where)
+    return locations
+
+
 def read_sessions(query: Query, last: int | None, now: datetime) -> list[SessionRecord]:
     """Sessions, oldest first; ``last=N`` gives only the ``N`` most recent."""
     sql = (
@@ -100,6 +118,7 @@ def read_sessions(query: Query, last: int | None, now: datetime) -> list[Session
         _ratings(query, first),
         _commands(query, first),
     )
+    locations = _locations(query, first)
     here = socket.gethostname()
     result = []
     for sid, started, ended, routine, engine, start_ex, outcome, reason, pid, host in rows:
@@ -127,6 +146,7 @@ def read_sessions(query: Query, last: int | None, now: datetime) -> list[Session
                 pain_after=ratings.get((sid, "after")),
                 exercises=tuple(exercises.get(sid, ())),
                 commands=tuple(commands.get(sid, ())),
+                pain_locations=tuple(locations.get(sid, ())),
             )
         )
     return result

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
-from typing import Any
 
 from ..journal import OUTCOME_LABELS, SessionRecord
 
@@ -75,21 +74,8 @@ def periods(sessions: list[SessionRecord], by: str = "week") -> list[Period]:
 
 
 def locations_of(session: SessionRecord) -> list[str]:
-    """Where the pain was, as the session recorded it (empty when it did not ask).
-
-    The journal gives the answers to the pain-location question, if it has them,
-    as ``pain_locations`` (a sequence of strings, or of records with a
-    ``location``) or as a single ``pain_location``."""
-    found: Any = getattr(session, "pain_locations", None)
-    if found is None:
-        single = getattr(session, "pain_location", None)
-        found = [single] if single else []
-    out = []
-    for item in found:
-        value = item if isinstance(item, str) else getattr(item, "location", None)
-        if value:
-            out.append(str(value))
-    return out
+    """Where the pain was, as the session recorded it (empty when it did not ask)."""
+    return list(session.pain_locations)
 
 
 def _reach(locations: Iterable[str]) -> int | None:

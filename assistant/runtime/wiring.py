@@ -58,6 +58,7 @@ def _open_voice(
     player.open()  # first: a stream takes a moment to start running
     # Piper (or espeak-ng, with a notice when Piper is missing)
     synth = open_synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir(), notice)
+    getattr(synth, "preload_if_new", lambda: None)()  # Piper with nothing on disk yet
     return VoiceSpeaker(synth, player), synth
 
 

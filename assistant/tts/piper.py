@@ -93,6 +93,13 @@ class PiperSynth:
         """The model has been asked for (a line was not on disk)."""
         return self._loader is not None
 
+    def preload_if_new(self) -> None:
+        """Nothing of this voice on disk yet (a first session): its first line will need
+        the model, so loading starts now, while the session is being set up."""
+        folder = self.cache.folder
+        if folder is None or not any(folder.glob("*.flac")):
+            self.preload()
+
     def preload(self) -> None:
         """Start loading the model in the background (a line found on disk never needs it)."""
         with self._loader_lock:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Assessment",
     "assess",
+    "first_session",
     "frame_levels",
     "heard",
     "mark_checked",
@@ -190,9 +191,15 @@ def mark_checked() -> None:
         _marker().touch()
 
 
+def first_session() -> bool:
+    """No voice session has started yet, and the microphone was never checked."""
+    return not _marker().exists()
+
+
 def offer(say: Callable[[str], None]) -> None:
-    """Before the first voice session (once): suggest checking the microphone."""
-    if _marker().exists():
+    """Before the first voice session (once), where it cannot ask: say how to check
+    the microphone (on a terminal, ``commands.devices.offer_check`` asks)."""
+    if not first_session():
         return
     say(
         "First voice session: if the coach may not hear you, check the microphone first "
