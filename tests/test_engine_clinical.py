@@ -36,6 +36,8 @@ def symptom(driver: Driver, text: str, intent: str = "better") -> None:
         (None, "it's only in my buttock now", "better"),  # no baseline: as said
         ("back", "towards my spine", "better"),  # a direction, not a place
         ("back", "less pain in my leg", "better"),
+        ("back", "my back is better", "better"),  # how it feels, not where it is
+        ("back", "it's more in my back now", None),
     ],
 )
 def test_a_better_naming_a_place_is_judged_against_the_baseline(
