@@ -175,7 +175,8 @@ class LogEntry:
     with its typed fields (``session_started``: routine, start_exercise, engine;
     ``rating``: phase, value; ``exercise_started``: exercise, side;
     ``exercise_finished``: exercise, side, reps_done, hold_s_done, answer;
-    ``command``: intent, exercise; ``session_ended``: outcome, reason).
+    ``command``: intent, exercise; ``session_ended``: outcome, reason;
+    ``pain_location``: phase, location, side).
     """
 
     kind: LogKind

@@ -31,17 +31,22 @@ def global_rules() -> tuple[str, ...]:
 
     return (
         "Before the first exercise: a yes to any red-flag question ends the session "
-        "(red_flag, with advice to get urgent care).",
+        "(red_flag, with advice to get urgent care, or to see a doctor first after cancer, "
+        "a spinal fracture or an injury).",
         "At any time: saying “stop” ends the session (stopped_by_user; once an exercise "
         "has begun, after the closing rating, which can be skipped). “Ouch”, “that hurts” "
         "or “worse” during an exercise stops it at once and takes its “worse” arrow, "
-        "without asking.",
+        "without asking (in the stenosis hold, a mild “it hurts” in the first seconds is "
+        "expected: reassured once, the hold goes on).",
+        "A “better” that names a place further from the spine than where the pain was at "
+        "the start counts as “worse”; the same place is asked again.",
         f"A {_ordinal(MAX_WORSE)} “worse” in one session stops it (stopped_worse), "
         "whatever the arrow says.",
         f"An exercise is done at most {MAX_VISITS} times per session; an arrow back to it "
         "after that finishes the routine (completed).",
-        "“Skip” moves on to the next exercise in the list; no answer at all ends the "
-        "session (no_response).",
+        "“Skip” during an exercise asks how the pain is, and that answer takes its arrow "
+        "(never straight on to a harder stage); no answer at all ends the session "
+        "(no_response).",
     )
 
 
