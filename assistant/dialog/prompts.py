@@ -275,6 +275,8 @@ def no_one_side(side: str) -> str:
 
 #: A "better" naming the place the pain was in at the start: asked again (location.py).
 SAME_PLACE: Final = "That is where the pain was at the start."
+#: Where the pain is, not understood after every reprompt: the session goes on without it.
+LEAVE_IT: Final = "Let's leave that for now."
 #: A "better" naming a place further from the spine than at the start: taken as worse.
 FURTHER_OUT: Final = (
     "That is further from your spine than where the pain was at the start, so I'm taking "
