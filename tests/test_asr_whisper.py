@@ -239,19 +239,15 @@ def test_silence_gives_nothing(whisper: WhisperRecognizer) -> None:
 SCENARIOS = sorted((fixtures_dir() / "scenarios").glob("*.yaml"))
 #: Scenarios whose espeak-ng "a bit better" Whisper tiny.en hears as "I'll be a
 #: spander" (asked again until the session times out).  Strict: a pass is news.
-WHISPER_MISSES = {"extension_side_glide_better", "stenosis_worse_then_better"}
-#: Failing through Whisper since issue 12's routine changes (props held longer while
-#: better, new turns) and its new scenarios landed; not yet diagnosed, listed so
-#: they are seen (not strict: some pass on a quiet machine).  Each must come off.
+WHISPER_MISSES = {"extension_side_glide_better"}
+#: Failing through Whisper; each must come off.  Diagnosed (espeak-ng en-us+klatt2
+#: ``say:`` replies): "that hurts" is heard as "let earth" (out of vocabulary), so
+#: a typed scenario's ouch mid-count is missed (i12_01, i12_06_early_hurt); "ready"
+#: as "from the idea." (i12_09); "that was easy" is decoded right but its intent's
+#: phrases score under another's (decode disagrees: i12_07_flexion_easy_climbs);
+#: the others are not yet diagnosed turn by turn.
 WHISPER_NOT_YET = {
-    "extension_all_better_recorded",
-    "extension_flexion_rotation_better",
-    "extension_hips_off_centre_better",
-    "flexion_all_better_recorded",
-    "stenosis_better_recorded",
-    "stretches_all_better_recorded",
     "i12_01_ouch_knee_to_chest_typed",
-    "i12_02_better_mid_hold_noted",
     "i12_03_question_covers_back_typed",
     "i12_04_skip_asks_first_typed",
     "i12_04_skip_props_asks_first",
@@ -263,9 +259,6 @@ WHISPER_NOT_YET = {
     "i12_06_stenosis_skip_no_praise_typed",
     "i12_07_flexion_easy_climbs_typed",
     "i12_07_flexion_standing_same",
-    "i12_07_stenosis_flexion_same_ends",
-    "i12_07_stenosis_standing_same",
-    "i12_08_cautions_spoken",
     "i12_09_ready_starts_the_count",
     "i12_10_red_flag_history_typed",
     "i12_10_red_flag_urine",

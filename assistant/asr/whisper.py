@@ -87,20 +87,34 @@ class WhisperModel:
         mean = np.asarray(encoded).mean(axis=0, keepdims=True)
         return self._ct2.StorageView.from_array(np.ascontiguousarray(mean, np.float32))
 
-    def free_decode(self, encoded: Any, seconds: float) -> tuple[list[int], str, float]:
-        """Greedy decode: token ids, text and the no-speech probability.  On a short
-        window Whisper often never ends and says the answer over and over: the
-        decode is capped by the utterance's length and a repeat is cut."""
-        out = self.model.generate(
-            encoded,
-            [self.prompt],
-            beam_size=1,
-            max_length=int(8 + 6 * seconds),
-            return_no_speech_prob=True,
-        )[0]
-        ids = [i for i in out.sequences_ids[0] if i < self.prompt[0]]
-        text = first_of_repeats(self.tokenizer.decode(ids).strip())
-        return self.ids(text) if text else [], text, float(out.no_speech_prob)
+    def free_decode(
+        self, encoded: Any, seconds: float, previous: tuple[str, ...] = ("",)
+    ) -> list[tuple[str, float]]:
+        """Greedy decodes, one per text of ``previous`` (Whisper's prompt, the text
+        said before; "" for none): each decode's text and no-speech
+        probability.  On a short window Whisper often never ends and says the
+        answer over and over: the decode is capped by the utterance's length and a
+        repeat is cut."""
+        prompts = []
+        for before in previous:
+            if not before:
+                prompts.append(self.prompt)
+                continue
+            told = self.tokenizer.encode(" " + before, add_special_tokens=False).ids
+            prompts.append([self.tokenizer.token_to_id("<|startofprev|>"), *told, *self.prompt])
+        decoded = []
+        for prompt in prompts:  # one call each: CTranslate2 batches no prompts of two lengths
+            out = self.model.generate(
+                encoded,
+                [prompt],
+                beam_size=1,
+                max_length=len(prompt) + int(6 + 6 * seconds),
+                return_no_speech_prob=True,
+            )[0]
+            ids = [i for i in out.sequences_ids[0] if i < self.prompt[0]]
+            text = first_of_repeats(self.tokenizer.decode(ids).strip())
+            decoded.append((text, float(out.no_speech_prob)))
+        return decoded
 
     def ids(self, text: str) -> list[int]:
         """Token ids of ``text`` as Whisper writes it after the prompt (a leading
@@ -187,6 +201,14 @@ def canonical_phrases(context: str) -> dict[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=16)
+def answer_prompt(context: str) -> str:
+    """The context's answers, as Whisper's text before: "Better, worse, same, maybe." """
+    commands = set(phrases.intents(phrases.COMMAND_CONTEXT))
+    names = [t[0] for i, t in canonical_phrases(context).items() if i not in commands]
+    return (", ".join(names).capitalize() + ".") if names else ""
+
+
+@lru_cache(maxsize=16)
 def _phrase_intents(context: str) -> dict[str, str]:
     return {p.text: p.intent for p in phrases.expand(context)}
 
@@ -233,7 +255,16 @@ class WhisperRecognizer(UtteranceRecognizer):
         limits = self.thresholds
         voiced = speech_ms(wave, limits.vad_threshold, limits.vad_offsets)
         encoded = self.model.encode(wave, limits.window_s, limits.shifts)
-        ids, text, no_speech = self.model.free_decode(encoded, event.speech_ms / 1000)
+        told = answer_prompt(context) if limits.prompt_answers else ""
+        (text, no_speech), *prompted = self.model.free_decode(
+            encoded, event.speech_ms / 1000, ("", told) if told else ("",)
+        )
+        # Told the context's answers, Whisper spells a Klatt "better" as better, not
+        # "Banner"; but it also hears "turn on the television" as "Two, none, that
+        # television": the told decode counts only when it is one of the phrases.
+        if prompted and normalize(prompted[0][0]) in _phrase_intents(context):
+            text = prompted[0][0]
+        ids = self.model.ids(text) if text else []
         candidates = self._candidates(context, text)
         sequences = [self.model.ids(c.text) for c in candidates]
         if ids:

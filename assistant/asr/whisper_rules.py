@@ -49,6 +49,7 @@ class Thresholds:
     window_s: float = 3.0
     # encodings averaged, delayed by these many samples (a mel frame is 160)
     shifts: tuple[int, ...] = (0, 80)
+    prompt_answers: bool = True  # the free decode is told the context's answers
     vad_threshold: float = 0.5
     vad_offsets: tuple[int, ...] = (0, 128, 256, 384)  # VAD windows are 512 samples
     min_voiced_ms: int = 64  # silero windows over the threshold

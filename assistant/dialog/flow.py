@@ -23,6 +23,7 @@ from ..events import (
     NotUnderstood,
     Silence,
     SpeechFinished,
+    TalkedOver,
     TimerFired,
 )
 from ..vocab import Answer, Context, Hurt, Outcome
@@ -186,6 +187,9 @@ class Flow:
                 self.out.say(prompts.SOUND_BACK, reply=True)
         elif isinstance(event, Interrupted):
             self.closing.interrupted()
+        elif isinstance(event, TalkedOver) and self.awaiting():
+            # Its start was not heard: never guess from the rest; ask again (issue 13).
+            self.asker.reprompt(prompts.ONE_MOMENT)
 
     def _heard(self, heard: Heard) -> None:
         heard = self.baseline.judged(heard)
