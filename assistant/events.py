@@ -31,6 +31,7 @@ __all__ = [
     "DeviceLost",
     "DeviceRestored",
     "Interrupted",
+    "TalkedOver",
     "Say",
     "Listen",
     "StopSpeaking",
@@ -120,6 +121,15 @@ class Interrupted:
     """The user pressed Ctrl-C (or the process is being shut down)."""
 
 
+@dataclass(frozen=True)
+class TalkedOver:
+    """Someone began speaking before the coach had finished and went on after it: the
+    start was not listened to, so what was said is not known (``*_ms``: the speech)."""
+
+    start_ms: int = 0
+    end_ms: int = 0
+
+
 Event = (
     Heard
     | NotUnderstood
@@ -129,6 +139,7 @@ Event = (
     | DeviceLost
     | DeviceRestored
     | Interrupted
+    | TalkedOver
 )
 
 

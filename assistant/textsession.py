@@ -271,7 +271,7 @@ def run_text(
     routines = routines if routines is not None else load_routines()
     routine_id = None if settings.routine == "ask" else settings.routine
     clock = ScaledClock()
-    engine = Engine(routines, clock, routine_id=routine_id, recognizer="text")
+    engine = Engine(routines, clock, routine_id=routine_id, recognizer="text", typed=True)
     interactive = stdin.isatty()
     if interactive:
         out.write(

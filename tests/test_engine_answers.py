@@ -13,7 +13,7 @@ from assistant.dialog import prompts
 from assistant.dialog.driver import Driver
 from assistant.dialog.engine import Engine
 from assistant.dialog.routine import Routine, load_routine_data, load_routines
-from assistant.events import Interrupted
+from assistant.events import Interrupted, TalkedOver
 from assistant.journal import SessionRecord, open_journal
 
 SYMPTOM = prompts.SYMPTOM_QUESTION
@@ -314,3 +314,25 @@ def test_both_sides_of_an_exercise_are_one_in_the_summary_and_the_journal(tmp_pa
     assert [e.side for e in record.exercises] == ["left", "right"]
     assert len(record.exercises_done) == 1
     assert _said_count(driver) == "one"
+
+
+# ------------------------------------------------ answers begun over the coach
+
+
+def test_an_answer_begun_over_the_question_is_asked_for_again_not_guessed() -> None:
+    driver = make(start="prone-props")
+    driver.run_until_question()
+    driver.send(TalkedOver(1_000, 2_000))
+    assert driver.texts()[-1] == prompts.reprompt(prompts.ONE_MOMENT, prompts.SYMPTOM_OPTIONS)
+    assert driver.logs_of("exercise_finished") == []
+    for _ in range(3):  # counted as a reprompt: a room that talks over every question pauses
+        driver.send(TalkedOver(1_000, 2_000))
+    assert driver.engine.paused
+
+
+def test_talking_over_a_count_changes_nothing() -> None:
+    driver = make(start="side-glide")
+    driver.run_until_said("Two, hips to the wall")
+    texts = driver.texts()
+    driver.send(TalkedOver(1_000, 2_000))
+    assert driver.texts() == texts

@@ -36,6 +36,8 @@ def symptom(driver: Driver, text: str, intent: str = "better") -> None:
         (None, "it's only in my buttock now", "better"),  # no baseline: as said
         ("back", "towards my spine", "better"),  # a direction, not a place
         ("back", "less pain in my leg", "better"),
+        ("back", "my back is better", "better"),  # how it feels, not where it is
+        ("back", "it's more in my back now", None),
     ],
 )
 def test_a_better_naming_a_place_is_judged_against_the_baseline(
@@ -200,3 +202,34 @@ def test_the_red_flag_screen_asks_about_passing_urine_and_history() -> None:
     assert "cancer" in prompts.RED_FLAG_QUESTIONS[3]
     assert len(prompts.RED_FLAG_ADVICES) == len(prompts.RED_FLAG_MEANINGS) == RED_FLAGS
     assert "four quick safety questions" in prompts.SAFETY_NOTICE
+
+
+def test_where_the_pain_is_not_understood_is_left_out_rather_than_pausing() -> None:
+    driver = make("extension")
+    for _ in range(RED_FLAGS):
+        driver.run_until_question()
+        driver.answer("no")
+    driver.run_until_question()
+    driver.answer("5")
+    assert driver.run_until_question() == "location"
+    for _ in range(4):
+        driver.mumble()
+    assert prompts.LEAVE_IT in driver.texts()
+    assert not driver.engine.paused
+    assert driver.run_until_question() == "symptom"  # lying face down was done
+    assert driver.logs_of("pain_location") == []
+    symptom(driver, "it's moved up into my back")  # no baseline: taken as said
+    assert driver.logs_of("exercise_finished") == []  # better: held longer (001)
+
+
+def test_the_side_of_the_pain_can_be_skipped_and_is_asked_when_needed() -> None:
+    driver = make("extension", start=None, side=None)
+    intake(driver, location="thigh")
+    assert driver.run_until_question() == "side"
+    driver.answer("skip")
+    [where] = driver.logs_of("pain_location")
+    assert where.data["side"] is None and where.data["location"] == "thigh"
+    for _ in range(3):  # lying, props, press-up: then the shifted press-up needs a side
+        symptom(driver, "same", "same")
+    assert driver.run_until_question() == "side"
+    assert driver.texts()[-1] == prompts.SIDE_QUESTION

@@ -67,9 +67,11 @@ def test_a_noisy_room_and_a_quiet_microphone_are_told_apart(
     pulse: PulseAudio, tmp_path: Path
 ) -> None:
     rng = np.random.default_rng(1)
-    fan = rng.normal(0, 2500, 16000 * 7).astype(np.int16)  # a loud fan: about -22 dBFS
-    running = threading.Thread(target=pulse.play_into_mic, args=(fan,))  # real time
-    running.start()  # on before the check starts, and all through it
+    # a loud fan (about -22 dBFS), in real time, on before the check starts and long
+    # enough to last through it however slowly it starts on a loaded machine
+    fan = rng.normal(0, 2500, 16000 * 12).astype(np.int16)
+    running = threading.Thread(target=pulse.play_into_mic, args=(fan,))
+    running.start()
     time.sleep(0.5)
     code, out = check(pulse, tmp_path, BETTER)
     running.join()

@@ -39,6 +39,7 @@ turns:
     say: worse
 defaults:
   side: left
+  location: my lower back   # asked at the shifted press-up when the intake was skipped
 expect:
   exercises: [press-up, side-glide]
   outcome: completed

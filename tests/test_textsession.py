@@ -202,3 +202,31 @@ def test_a_passing_journal_failure_loses_nothing_and_is_reported_once() -> None:
     assert journal.entries[-1] == "session_ended"  # recording went on after the failure
     assert len(journal.entries) == journal.calls
     assert out.getvalue().count("the journal is locked") == 1
+
+
+def test_ready_typed_in_a_terminal_starts_the_count() -> None:
+    """Interactive, on the real clock: the count waits for "ready" (not the 15 s it
+    would wait for nobody), then starts a lead-in later (issue 12 item 9)."""
+    clock = ScaledClock()
+    engine = Engine(load_routines(), clock, routine_id="extension", start_at="side-glide")
+    typed_at: list[float] = []
+
+    def typing() -> Iterator[str]:
+        while engine.phase != "counting":
+            time.sleep(0.01)
+        time.sleep(0.3)
+        typed_at.append(time.monotonic())
+        yield "ready"
+        while "One, hips" not in out.getvalue() and time.monotonic() - typed_at[0] < 10:
+            time.sleep(0.01)
+        yield "stop"
+
+    out = io.StringIO()
+    session = TextSession(engine, clock, lines=typing(), out=out, interactive=True)
+    done = threading.Event()
+    threading.Thread(target=lambda: (session.run(), done.set()), daemon=True).start()
+    assert done.wait(20)
+    text = out.getvalue()
+    assert "Say ready when you're in position." in text
+    assert "Coach: One, hips to the wall." in text.split("Say ready", 1)[1]
+    assert engine.outcome == "stopped_by_user"

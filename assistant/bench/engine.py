@@ -45,15 +45,22 @@ class BenchEngine:
     start_ms: int = 0
     clock: Any = None
 
-    def replies_possible(self) -> list[str]:
-        """Every reply it may give: rendered before the timed turns, as the coach
-        renders its own replies ahead (``assistant.ui.ahead``)."""
+    def lines(self) -> list[str]:
+        """What it may say that is timed (its replies, its counts): rendered before the
+        session starts, as the coach renders its own lines ahead (``assistant.ui.ahead``)."""
         from ..vocab import Answer, BargeIn, Command, Hurt, Reply, Side, YesNo
+
+        if self.mode == "hold":
+            return [self._count_text(n) for n in range(1, 11)]
 
         intents = [
             i.value for kind in (Answer, YesNo, Side, Command, Reply, BargeIn, Hurt) for i in kind
         ]
         return [self._reply_text(intent) for intent in dict.fromkeys(intents)] + ["Sorry?"]
+
+    @staticmethod
+    def _count_text(count: int) -> str:
+        return f"{count % 10 or 10}."
 
     @staticmethod
     def _reply_text(intent: str) -> str:
@@ -109,7 +116,7 @@ class BenchEngine:
             return []
         count = int(event.name.split("-")[1])
         deadline = self.start_ms + count * 1000
-        say = self._say(f"{count % 10 or 10}.", cacheable=True)
+        say = self._say(self._count_text(count), cacheable=True)
         self.deadlines[say.utterance_id] = deadline
         if count >= self.hold_s:
             return [say, End(Outcome.COMPLETED)]

@@ -77,11 +77,21 @@ class Session:
         self.origin = time.monotonic() - self.clock.now_ms() / 1000
         self.engine.clock = self.clock
         self.runtime = build_voice_runtime(
-            self.settings, None, clock=self.clock, engine=self.engine, observer=self._observe
+            self.settings,
+            None,
+            clock=self.clock,
+            engine=self.engine,
+            observer=self._observe,
+            ahead=False,  # the bench's own lines are rendered before it starts (``warm``)
         )
         synth: Any = getattr(self.runtime.speaker, "synth", None)  # a VoiceSpeaker's
         for text in self.warm if synth is not None else ():
             synth.warm_one(text)
+        # The recognizer loads at once, as before the first word waited for it: the
+        # idle and hold benches say nothing first, and their figures start after 1 s.
+        first_words = getattr(self.runtime.speaker, "first_handed", None)
+        if first_words is not None:
+            first_words.set()
         self.tap = Tap(self.runtime.source)
         self.runtime.source = self.tap
         self.listening = threading.Event()

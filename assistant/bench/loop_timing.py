@@ -33,7 +33,7 @@ def bench_hold(pulse: PulseAudio, settings: Settings, seconds: int) -> dict[str,
     engine = BenchEngine("hold", hold_s=seconds)
     recording = pulse.record_speaker()
     try:
-        with Session(pulse, engine, settings) as session:
+        with Session(pulse, engine, settings, warm=engine.lines()) as session:
             session.thread.join(timeout=seconds + 30)
             time.sleep(0.5)
             started = session.speaker.started_ms

@@ -40,7 +40,7 @@ def bench_replies(
 ) -> dict[str, Any]:
     clips = read_clips(answers)
     engine = BenchEngine("reply", turns=turns, context=context)
-    with Session(pulse, engine, settings, warm=engine.replies_possible()) as session:
+    with Session(pulse, engine, settings, warm=engine.lines()) as session:
         misses = None
         for turn in range(turns):
             if not session.listening.wait(timeout=60):

@@ -68,21 +68,27 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _record_with_meter(device: str | int | None, seconds: float) -> npt.NDArray[np.int16]:
+def _record_with_meter(
+    device: str | int | None, seconds: float, prompt: str
+) -> npt.NDArray[np.int16]:
+    """Record; ``prompt`` is printed once the microphone is really listening."""
     from rich.live import Live
     from rich.text import Text
 
     from ..ui.miccheck import meter, record
 
+    def listening() -> None:
+        console.print(prompt)
+
     if not console.is_terminal:
-        return record(device, seconds)
+        return record(device, seconds, on_start=listening)
     with Live(console=console, refresh_per_second=12, transient=True) as live:
 
         def show(db: float) -> None:
             style = "green" if -45 < db < -3 else ("red" if db >= -3 else "yellow")
             live.update(Text.assemble(("level ", "bold"), (meter(db), style), f" {db:5.0f} dBFS"))
 
-        return record(device, seconds, show)
+        return record(device, seconds, show, on_start=listening)
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -133,11 +139,11 @@ def check_microphone(settings: Settings, seconds: float) -> tuple[int, str | Non
 
     device = settings.input_device
     name = "the default microphone" if device is None else f"microphone '{device}'"
-    console.print(
+    prompt = (
         f"Listening to {name} for {seconds:g} s: say [bold]hello[/] or "
         "[bold]better[/], as you would lying on the floor."
     )
-    samples = _record_with_meter(device, seconds)
+    samples = _record_with_meter(device, seconds, prompt)
     mark_checked()
     result = assess(samples)
     peak = float(frame_levels(samples).max())

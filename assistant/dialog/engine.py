@@ -124,6 +124,7 @@ class Engine:
         ask_rating: bool | None = None,
         safety_check: bool | None = None,
         recognizer: str | None = None,
+        typed: bool = False,
     ) -> None:
         _check(routines, routine_id, start_at, side)
         options = Options(
@@ -132,6 +133,7 @@ class Engine:
             ask_rating=ask_rating if ask_rating is not None else start_at is None,
             safety_check=safety_check if safety_check is not None else start_at is None,
             recognizer=recognizer,
+            typed=typed,
         )
         routine = routines[routine_id] if routine_id else None
         self._flow = Flow(options, clock, routine, side)

@@ -23,6 +23,7 @@ from ..events import (
     NotUnderstood,
     Silence,
     SpeechFinished,
+    TalkedOver,
     TimerFired,
 )
 from ..vocab import Answer, Context, Hurt, Outcome
@@ -49,8 +50,6 @@ __all__ = [
     "PAUSED_HINT_EVERY_MS",
 ]
 
-#: ``Options.recognizer`` of a typed session (``backcoach run --text``, typed scenarios).
-TYPED: Final = "text"
 #: Waiting this long after pausing for lack of an answer ends with ``no_response``.
 AUTO_PAUSE_GIVE_UP_MS: Final = 120_000
 #: Waiting this long after the user said "pause" ends with ``no_response``.
@@ -68,6 +67,9 @@ class Options:
     ask_rating: bool
     safety_check: bool
     recognizer: str | None
+    #: The answers are typed (``backcoach run --text``): "I didn't understand", not
+    #: "catch".  Scripted sessions stand for speech, typed or not.
+    typed: bool = False
 
 
 @dataclass
@@ -186,6 +188,9 @@ class Flow:
                 self.out.say(prompts.SOUND_BACK, reply=True)
         elif isinstance(event, Interrupted):
             self.closing.interrupted()
+        elif isinstance(event, TalkedOver) and self.awaiting():
+            # Its start was not heard: never guess from the rest; ask again (issue 13).
+            self.asker.reprompt(prompts.ONE_MOMENT)
 
     def _heard(self, heard: Heard) -> None:
         heard = self.baseline.judged(heard)
@@ -223,7 +228,7 @@ class Flow:
 
     def _not_understood(self) -> None:
         if self.awaiting():
-            typed = self.options.recognizer == TYPED
+            typed = self.options.typed
             self.asker.reprompt(prompts.NOT_UNDERSTOOD if typed else prompts.NOT_CAUGHT)
         elif self.machine.paused:
             # Noise while paused: remind now and then, not at every sound.

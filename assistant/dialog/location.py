@@ -52,9 +52,17 @@ NO_ONE_SIDE: Final = frozenset({Side.BOTH, Side.MIDDLE})
 _SIDES: Final = frozenset(Side)
 
 
+#: Words that make a place named in an answer a claim about where the pain is now
+#: ("it's only in my buttock now"), not about how a part feels ("my back is better").
+_WHERE_WORDS: Final = frozenset({"in", "into", "only", "moved", "now"})
+
+
 def named_place(text: str) -> str | None:
-    """The place furthest from the spine that ``text`` names, if any."""
-    places = [_PLACE_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _PLACE_WORDS]
+    """The place furthest from the spine that ``text`` says the pain is in, if any."""
+    words = re.findall(r"[a-z]+", text.lower())
+    if _WHERE_WORDS.isdisjoint(words):
+        return None
+    places = [_PLACE_WORDS[w] for w in words if w in _PLACE_WORDS]
     return max(places, key=LOCATIONS.index) if places else None
 
 
@@ -115,12 +123,17 @@ class Baseline:
             skippable=True,
             on_skip=then,
             unsure_help=prompts.UNSURE_LOCATION,
+            skip_when_exhausted=True,
         )
         self._flow.ask(question)
 
     def _ask_side(self, location: str, then: Callable[[], None]) -> None:
         def answered(heard: Heard) -> None:
             self._flow.progress.side = heard.intent
+            skipped()
+
+        def skipped() -> None:
+            # (no side: a one-sided exercise asks for it when it comes)
             self._log(location)
             then()
 
@@ -131,7 +144,10 @@ class Baseline:
             options=prompts.LOCATION_SIDE_OPTIONS,
             accepts=_SIDES,
             on_answer=answered,
+            skippable=True,
+            on_skip=skipped,
             unsure_help=prompts.UNSURE_SIDE,
+            skip_when_exhausted=True,
         )
         self._flow.ask(question)
 

@@ -120,6 +120,8 @@ RATING_OPTIONS: Final = "a number from zero to ten, or skip"
 NOT_CAUGHT: Final = "Sorry, I didn't catch that."
 #: The same, to typed words: nothing was misheard, the words were not understood.
 NOT_UNDERSTOOD: Final = "Sorry, I didn't understand that."
+#: An answer begun while the coach was still speaking: not all of it was heard.
+ONE_MOMENT: Final = "One moment, I was still speaking."
 NOT_AN_ANSWER: Final = "Sorry, that's not one of the answers."
 NOT_SURE: Final = "I want to be sure I heard you right."
 NO_ANSWER_HEARD: Final = "I didn't hear an answer."
@@ -273,6 +275,8 @@ def no_one_side(side: str) -> str:
 
 #: A "better" naming the place the pain was in at the start: asked again (location.py).
 SAME_PLACE: Final = "That is where the pain was at the start."
+#: Where the pain is, not understood after every reprompt: the session goes on without it.
+LEAVE_IT: Final = "Let's leave that for now."
 #: A "better" naming a place further from the spine than at the start: taken as worse.
 FURTHER_OUT: Final = (
     "That is further from your spine than where the pain was at the start, so I'm taking "

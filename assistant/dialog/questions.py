@@ -58,6 +58,9 @@ class Question:
     help_text: str | None = None
     #: "not sure" handled by the question's owner instead (the red-flag questions).
     on_unsure: Callable[[], None] | None = None
+    #: Not understood after every reprompt: go on as if skipped instead of pausing
+    #: (a question that helps but is not needed: where the pain is).
+    skip_when_exhausted: bool = False
 
 
 class Asker:
@@ -121,6 +124,11 @@ class Asker:
         question = self.question
         assert question is not None
         if self._reprompts >= MAX_REPROMPTS:
+            if question.skip_when_exhausted and question.on_skip is not None:
+                self.close()
+                self._out.say(prompts.LEAVE_IT, reply=True)
+                question.on_skip()
+                return
             self._on_exhausted()
             return
         self._reprompts += 1

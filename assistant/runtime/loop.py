@@ -23,6 +23,7 @@ from ..vocab import BARGE_IN_INTENTS, Context
 from .bargein import BargeInPolicy
 from .captions import Caption, Captions, LineCaptions, NoCaptions
 from .devices import DeviceRecovery
+from .overlap import TalkOverWatch
 from .protocols import EngineLike, LoopClock, RecognizerLike
 
 __all__ = ["Runtime", "TAIL_MS", "TIMER_LEAD_MS", "FINAL_WORDS_MS"]
@@ -78,6 +79,8 @@ class Runtime:
         self.captions: Captions = captions or (LineCaptions(caption) if caption else NoCaptions())
         self.policy = BargeInPolicy(barge_in, barge_in_intents, tail_ms, barge_in_factory)
         self.devices = DeviceRecovery(self.deliver, self.captions.state)
+        self.talk_over = TalkOverWatch()
+        self._coach_speaking = False
         self._warm = list(warm)
         self._warm_cache = warm_cache
         self._observe = observer
@@ -134,11 +137,24 @@ class Runtime:
     # ------------------------------------------------------------------ audio
 
     def _feed(self, frame: Frame, now: int) -> None:
+        talked_over = self.talk_over.hear(frame)
         if self.policy.update(now, self.speaker, self.recognizer, self.context):
+            self._coach_speaking = True
             for barge_in in self.policy.barge_ins(frame, self.speaker, self.recognizer):
+                self.talk_over.forget()
                 self._stop_speaking()
                 self.captions.heard(barge_in, barge_in=True)
                 self.deliver(barge_in)
+            return
+        if self._coach_speaking:
+            self._coach_speaking = False
+            self.talk_over.coach_stopped(frame.timestamp_ms)
+        if self.talk_over.holding:
+            return  # an answer begun over the coach: its start is lost, never guess at it
+        if talked_over is not None:
+            self.policy.listen(self.recognizer, self.context)  # afresh, after it
+            if self.context is not None:
+                self.deliver(talked_over)
             return
         if self.context is None:
             return

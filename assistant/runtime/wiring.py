@@ -95,6 +95,7 @@ def build_voice_runtime(
     journal: Recordable | None = None,
     observer: Callable[[str, object, int], None] | None = None,
     captions: Captions | None = None,
+    ahead: bool = True,
 ) -> Runtime:
     """The real thing: microphone, PocketSphinx/Vosk, pyttsx3 + sounddevice, the engine.
 
@@ -121,6 +122,8 @@ def build_voice_runtime(
     except BaseException:
         speaker.close()
         raise
+    # ``ahead=False``: nothing rendered ahead (the benchmarks time the loop alone)
+    prerender = render_ahead(synth, speaker, routines) if ahead else None
     return Runtime(
         source=MicrophoneSource(clock, settings.input_device),
         recognizer=recognizer,
@@ -131,8 +134,8 @@ def build_voice_runtime(
         caption=caption,
         captions=captions,
         warm=list(prompts.cached_lines(routines.values())),
-        warm_cache=(ahead := render_ahead(synth, speaker, routines)).add_one,  # in the background
-        observer=ahead.chain(observer),  # and the lines it may say next, while exercising
+        warm_cache=prerender.add_one if prerender else None,  # in the background
+        observer=prerender.chain(observer) if prerender else observer,  # and what may follow
         barge_in_factory=_barge_in_factory(recognizer.name),
     )
 

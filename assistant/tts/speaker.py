@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -75,6 +76,8 @@ class VoiceSpeaker:
         #: set once the first line's first sound is with the player (or speaking
         #: failed): start-up work that can wait, waits for it (2 cores)
         self.first_handed = threading.Event()
+        #: called first by ``close`` (rendering ahead stops before the voice closes)
+        self.on_close: list[Callable[[], None]] = []
         self._worker = threading.Thread(target=self._work, daemon=True, name="speaker")
         self._worker.start()
 
@@ -197,6 +200,8 @@ class VoiceSpeaker:
         return self._texts.get(current, "") if current is not None else ""
 
     def close(self) -> None:
+        for stop in self.on_close:
+            stop()
         self.first_handed.set()
         with self._lock:
             self._closed = True

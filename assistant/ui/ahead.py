@@ -284,10 +284,13 @@ class Prerenderer:
             except Exception:  # rendering ahead is only an optimisation
                 continue
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 10.0) -> None:
+        """Stop, and wait for a line being rendered (it is written to the cache)."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=wait_s)
 
 
 def render_ahead(
@@ -304,4 +307,8 @@ def render_ahead(
             routines = load_routines()
         except AssistantError:  # the engine reports a broken routine file itself
             routines = {}
-    return Prerenderer(synth, routines, busy=lambda: bool(speaker.rendering), lines=fixed_lines())
+    ahead = Prerenderer(synth, routines, busy=lambda: bool(speaker.rendering), lines=fixed_lines())
+    closing = getattr(speaker, "on_close", None)
+    if closing is not None:  # closing the speaker first stops rendering ahead
+        closing.append(ahead.close)
+    return ahead

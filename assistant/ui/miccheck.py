@@ -110,8 +110,10 @@ def record(
     device: str | int | None,
     seconds: float,
     on_level: Callable[[float], None] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> npt.NDArray[np.int16]:
-    """``seconds`` of 16 kHz audio from ``device`` (``AudioDeviceError`` if it cannot)."""
+    """``seconds`` of 16 kHz audio from ``device`` (``AudioDeviceError`` if it cannot);
+    ``on_start`` once the first sound has come in (say "speak now" then, not before)."""
     from ..audio.source import DeviceLostError, MicrophoneSource
     from ..clock import MonotonicClock
 
@@ -128,6 +130,8 @@ def record(
                 frame = None  # a dead input: what was heard so far is silence
             if frame is None:
                 continue
+            if not chunks and on_start is not None:
+                on_start()
             chunks.append(frame.samples)
             if on_level is not None:
                 on_level(float(frame_levels(frame.samples).max()))
