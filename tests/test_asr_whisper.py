@@ -247,9 +247,7 @@ WHISPER_MISSES = {"extension_side_glide_better"}
 #: i12_07_flexion_easy_climbs); "in the middle" as "in some age or." (i12_05_central,
 #: i12_05_past_baseline);
 #: "above the knee" (a recording) as "the baflani", taken for unsure at 0.55
-#: (i12_05_location_recorded); i13_typed_not_understood_typed checks what a
-#: typed session says ("I didn't understand"), which a spoken one never says (a
-#: scenario for the text engine only); the others are not yet diagnosed turn by turn.
+#: (i12_05_location_recorded); the others are not yet diagnosed turn by turn.
 WHISPER_NOT_YET = {
     "i12_01_ouch_knee_to_chest_typed",
     "i12_04_skip_asks_first_typed",
@@ -260,7 +258,6 @@ WHISPER_NOT_YET = {
     "i12_06_stenosis_skip_no_praise_typed",
     "i12_07_flexion_easy_climbs_typed",
     "i12_07_flexion_standing_same",
-    "i13_typed_not_understood_typed",
 }
 
 #: In the location context, "my buttock" (the told decode says "My buttock." but
