@@ -22,7 +22,13 @@ from .data import (
     sessions_per_week,
     stops,
 )
-from .periods import centralisation, exercise_names, periods_html, routine_titles
+from .periods import (
+    centralisation,
+    exercise_answers,
+    exercise_names,
+    periods_html,
+    routine_titles,
+)
 
 __all__ = ["build_report", "CHART_IDS"]
 
@@ -115,16 +121,7 @@ def _rating(value: int | None) -> str:
 
 
 def _answers_html(s: SessionRecord) -> str:
-    names = exercise_names()
-    parts = []
-    for ex in s.exercises:
-        name = escape(names.get(ex.exercise, ex.exercise) + (f" ({ex.side})" if ex.side else ""))
-        if not ex.finished:
-            parts.append(f"{name}: <i>not finished</i>")
-        else:
-            answer = ex.answer or NO_ANSWER
-            parts.append(f'{name}: <span class="{escape(answer)}">{escape(answer)}</span>')
-    return "<br>".join(parts) or "–"
+    return "<br>".join(exercise_answers(s, exercise_names())) or "–"
 
 
 def _summary(sessions: list[SessionRecord]) -> str:

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from html import escape
 
 from ..journal import OUTCOME_LABELS, SessionRecord
+from .data import NO_ANSWER
 
 __all__ = [
     "LOCATION_ORDER",
@@ -125,23 +126,29 @@ def _pain_change(sessions: list[SessionRecord]) -> str:
     ]
     if not before:
         return "No 0–10 leg-pain rating was given."
-    text = f"Leg pain before a session: {before[0]} at first, {before[-1]} at the end."
+    text = f"Pain before a session: {before[0]} at first, {before[-1]} at the end."
     if pairs:
         mean = sum(pairs) / len(pairs)
         text += f" A session changed it by {mean:+.1f} on average ({len(pairs)} rated twice)."
     return text
 
 
-def _exercises(s: SessionRecord, names: Mapping[str, str]) -> str:
-    rows = []
+def exercise_answers(s: SessionRecord, names: Mapping[str, str]) -> list[str]:
+    """Each exercise of ``s`` by its name (and side) with the answer after it, as HTML."""
+    parts = []
     for ex in s.exercises:
         name = escape(names.get(ex.exercise, ex.exercise) + (f" ({ex.side})" if ex.side else ""))
         if not ex.finished:
-            rows.append(f"<li>{name}: <i>not finished</i></li>")
+            parts.append(f"{name}: <i>not finished</i>")
         else:
-            answer = ex.answer or "no answer"
-            rows.append(f'<li>{name}: <span class="{escape(answer)}">{escape(answer)}</span></li>')
-    return f"<ul>{''.join(rows)}</ul>" if rows else "–"
+            answer = ex.answer or NO_ANSWER
+            parts.append(f'{name}: <span class="{escape(answer)}">{escape(answer)}</span>')
+    return parts
+
+
+def _exercises(s: SessionRecord, names: Mapping[str, str]) -> str:
+    rows = "".join(f"<li>{part}</li>" for part in exercise_answers(s, names))
+    return f"<ul>{rows}</ul>" if rows else "–"
 
 
 def _ended(s: SessionRecord) -> str:
