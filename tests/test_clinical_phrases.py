@@ -58,6 +58,8 @@ def heard(sphinx: SphinxRecognizer, row: ManifestRow, context: str) -> Heard | N
         ("it's moved up into my back", "symptom", "better"),
         ("towards my spine", "symptom", "better"),
         ("it's only in my buttock now", "symptom", "better"),
+        ("it's only in my back now", "symptom", "better"),
+        ("it's only in my back now", "exercise", "better"),
         ("spreading down my leg", "symptom", "worse"),
         ("it's gone down to my foot", "symptom", "worse"),
         # item 7: "easy" (typed) moves flexion on

@@ -31,6 +31,8 @@ def symptom(driver: Driver, text: str, intent: str = "better") -> None:
         ("below-knee", "it's moved up into my back", "better"),
         ("thigh", "it's only in my buttock now", "better"),
         ("back", "it's only in my buttock now", "worse"),
+        ("buttock", "it's only in my back now", "better"),
+        ("back", "it's only in my back now", None),  # the same place: ask again
         ("buttock", "it's moved up into my back", "better"),
         ("buttock", "it's only in my buttock now", None),  # the same place: ask again
         (None, "it's only in my buttock now", "better"),  # no baseline: as said
