@@ -90,8 +90,6 @@ def edges(routine: Routine) -> list[Edge]:
     """
     targets: dict[str, dict[str, list[str]]] = {e.id: {} for e in routine.exercises}
     for rule in routine_transitions(routine):
-        if rule["trigger"] not in tuple(Answer):
-            continue  # "skip": in the rules below the drawing
         source = FlowMachine.exercise_of(rule["source"])
         assert source is not None
         targets[source].setdefault(target_of(rule["dest"]), []).append(rule["trigger"])

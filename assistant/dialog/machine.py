@@ -11,7 +11,7 @@
     ended
 
 The routine's answer rules are the machine's transitions between exercises
-(``better`` / ``same`` / ``worse`` / ``skip``, built by :func:`routine_transitions`),
+(``better`` / ``same`` / ``worse``, built by :func:`routine_transitions`),
 guarded in front by the rules that apply whatever a routine says ("worse twice",
 "done this one enough").  The machine only holds and checks the state: what is
 said and asked on the way is the flow's (``assistant.dialog.flow``), so going
@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from transitions.extensions import HierarchicalMachine
 
-from ..vocab import Answer, Command, Outcome
+from ..vocab import Answer, Outcome
 from .routine import DONE, STOP, Routine
 
 __all__ = [
@@ -104,20 +104,15 @@ def routine_transitions(routine: Routine) -> list[dict[str, Any]]:
     """The routine's answer rules as ``transitions`` dicts (trigger, source, dest).
 
     Unguarded: :class:`FlowMachine` adds "worse twice" and "done enough" guards in
-    front.  ``skip`` goes to the next exercise in the list.  The routine diagram
-    draws these same rules.
+    front.  "skip" has no rule of its own: it asks how the pain is, and the answer
+    fires its rule (issue 12 item 4).  The routine diagram draws these same rules.
     """
     rules: list[dict[str, Any]] = []
-    ids = routine.exercise_ids
-    for index, exercise in enumerate(routine.exercises):
+    for exercise in routine.exercises:
         source = exercise_state(exercise.id)
         for answer in Answer:
             dest = target_state(exercise.next.target(answer))
             rules.append({"trigger": str(answer), "source": source, "dest": dest})
-        following = ids[index + 1] if index + 1 < len(ids) else DONE
-        rules.append(
-            {"trigger": str(Command.SKIP), "source": source, "dest": target_state(following)}
-        )
     return rules
 
 
@@ -176,7 +171,7 @@ class FlowMachine:
         self.trigger(f"to_{state}")
 
     def follow(self, trigger: str) -> str:
-        """Fire a routine rule (an answer or ``skip``); the state it led to."""
+        """Fire a routine rule (an answer); the state it led to."""
         self.trigger(trigger)
         return self.state
 
