@@ -110,7 +110,7 @@ def test_without_ratings_the_page_says_so_instead_of_an_empty_chart(
     [page] = tmp_path.glob("backcoach-report-*.html")
     html = page.read_text(encoding="utf-8")
     assert 'id="chart-pain"' not in html
-    assert "No 0–10 leg-pain ratings were given" in html
+    assert "No 0–10 pain ratings were given" in html
     assert 'id="chart-answers"' in html
 
 

@@ -76,6 +76,8 @@ def test_where_the_pain_was_shows_when_asked_and_centralisation_follows_it(
     assert centralisation(located).startswith("Centralising")
     assert "from below the knee to buttock" in centralisation(located)
     assert centralisation(located[::-1]).startswith("Peripheralising")
+    # one session with its location: said, not "not asked"
+    assert centralisation(located[:1]).startswith("Where the pain reached: below the knee")
     html = periods_html(located)
     assert "<th>Where the pain was</th>" in html and "below the knee" in html
     six_weeks()  # sessions that did not ask: no column for their weeks

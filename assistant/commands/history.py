@@ -136,7 +136,7 @@ def _print_table(sessions: list[SessionRecord], total: int, path: Path) -> None:
     table.add_column("Date", no_wrap=True)
     table.add_column("Routine", no_wrap=True)
     table.add_column("Outcome")
-    table.add_column("Leg pain", justify="center", no_wrap=True)
+    table.add_column("Pain", justify="center", no_wrap=True)
     table.add_column("Exercises: answer")
     for s in sessions:
         label = OUTCOME_LABELS.get(s.outcome, s.outcome)

@@ -77,7 +77,7 @@ def _figure(width_in: float, height_in: float) -> Figure:
 
 
 def pain_chart(points: list[PainPoint]) -> str | None:
-    """Leg pain (0–10) before and after each session, over time."""
+    """Pain (0–10) before and after each session, over time."""
     if not points:
         return None
     with matplotlib.rc_context(_RC):
@@ -99,7 +99,7 @@ def pain_chart(points: list[PainPoint]) -> str | None:
                 )
         ax.set_ylim(-0.3, 10.3)
         ax.set_yticks(range(0, 11, 2))
-        ax.set_ylabel("Leg pain (0 = none, 10 = worst)")
+        ax.set_ylabel("Pain (0 = none, 10 = worst)")
         ax.grid(axis="y", alpha=0.3)
         span_days = (points[-1].when - points[0].when).days
         if span_days < 1:

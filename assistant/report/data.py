@@ -40,7 +40,7 @@ class PainPoint:
 
 
 def pain_points(sessions: list[SessionRecord]) -> list[PainPoint]:
-    """The 0–10 leg-pain ratings of each session that has one."""
+    """The 0–10 pain ratings of each session that has one."""
     return [
         PainPoint(s.started_at, s.pain_before, s.pain_after)
         for s in sessions

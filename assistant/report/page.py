@@ -11,6 +11,7 @@ import base64
 from datetime import date, datetime
 from html import escape
 
+from ..dialog.prompts import SYMPTOM_QUESTION
 from ..journal import OUTCOME_LABELS, SessionRecord
 from . import charts
 from .data import (
@@ -139,17 +140,17 @@ def _summary(sessions: list[SessionRecord]) -> str:
     if rated:
         (first_when, first), (last_when, last) = rated[0], rated[-1]
         if len(rated) == 1:
-            cards.append((f"Leg pain on {first_when.day} {first_when:%b}", f"{first} / 10"))
+            cards.append((f"Pain on {first_when.day} {first_when:%b}", f"{first} / 10"))
         else:
             cards.append(
                 (
-                    f"First leg pain, {first_when.day} {first_when:%b} {first_when:%H:%M}",
+                    f"First pain rating, {first_when.day} {first_when:%b} {first_when:%H:%M}",
                     f"{first} / 10",
                 )
             )
             cards.append(
                 (
-                    f"Latest leg pain, {last_when.day} {last_when:%b} {last_when:%H:%M}",
+                    f"Latest pain rating, {last_when.day} {last_when:%b} {last_when:%H:%M}",
                     f"{last} / 10",
                 )
             )
@@ -165,20 +166,20 @@ def _pain_section(sessions: list[SessionRecord]) -> str:
     svg = charts.pain_chart(points)
     if svg is None:
         return (
-            '<h2>Leg pain over time</h2><p class="note">No 0–10 leg-pain ratings were given '
+            '<h2>Pain over time</h2><p class="note">No 0–10 pain ratings were given '
             "in these sessions. Back Coach asks for one at the start and at the end of each "
             "session; it can be skipped.</p>"
         )
     rows = [[escape(_when(p.when)), _rating(p.before), _rating(p.after)] for p in points]
     return (
-        "<h2>Leg pain over time</h2>"
+        "<h2>Pain over time</h2>"
         "<figure>"
         + _img(
             "chart-pain",
             svg,
-            "Line chart of the 0–10 leg-pain rating before and after each session, over time",
+            "Line chart of the 0–10 pain rating before and after each session, over time",
         )
-        + "<figcaption>The 0–10 leg-pain rating given before and after each session "
+        + "<figcaption>The 0–10 pain rating given before and after each session "
         "(0 = no pain, 10 = the worst imaginable).</figcaption></figure>"
         "<details><summary>The ratings as a table</summary>"
         + _table(["Session", "Before", "After"], rows, {1, 2})
@@ -205,11 +206,11 @@ def _answers_section(sessions: list[SessionRecord]) -> str:
         + _img(
             "chart-answers",
             svg,
-            "Bar chart: for each exercise, how often the leg pain "
+            "Bar chart: for each exercise, how often the pain "
             "was better, the same or worse after it",
         )
-        + "<figcaption>After each exercise Back Coach asks: “Is the leg pain better, worse "
-        "or the same?” These are the answers, per exercise.</figcaption></figure>"
+        + f"<figcaption>After each exercise Back Coach asks: “{escape(SYMPTOM_QUESTION)}” "
+        "These are the answers, per exercise.</figcaption></figure>"
         "<details><summary>The answers as a table</summary>"
         + _table(["Exercise", "Better", "Same", "Worse", "No answer"], rows, {1, 2, 3, 4})
         + "</details>"
@@ -285,7 +286,7 @@ def _sessions_section(sessions: list[SessionRecord]) -> str:
     return (
         '<div class="screen-only"><h2>All sessions</h2>'
         + _table(
-            ["Date", "Routine", "How it ended", "Leg pain", "Exercises: answer", "Commands used"],
+            ["Date", "Routine", "How it ended", "Pain", "Exercises: answer", "Commands used"],
             rows,
         )
         + "</div>"

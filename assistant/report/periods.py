@@ -1,6 +1,6 @@
 """The physiotherapist's pages: one printed page per period (a week or a month).
 
-Each page lists every session of the period: the leg pain before → after,
+Each page lists every session of the period: the pain rating before → after,
 where the pain was (when the session asked), each exercise by its name with
 the answer given after it, and how the session ended and why.  A line on top
 says whether the pain centralised (moved toward the back) over the period.
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
+from ..dialog.location import LOCATIONS
 from ..journal import OUTCOME_LABELS, SessionRecord
 from .data import NO_ANSWER
 
@@ -29,8 +30,8 @@ __all__ = [
 ]
 
 #: Where the pain reaches, from the spine outwards (McKenzie: centralisation is
-#: pain retreating up this list).
-LOCATION_ORDER: tuple[str, ...] = ("back", "buttock", "thigh", "below-knee")
+#: pain retreating up this list): the where-is-the-pain question's answers.
+LOCATION_ORDER = LOCATIONS
 _LOCATION_WORDS = {
     "back": "back only",
     "buttock": "buttock",
@@ -97,12 +98,15 @@ def centralisation(sessions: list[SessionRecord]) -> str:
         if b > a:
             return f"Peripheralising: the pain spread further from the back, {where}."
         return f"No change in where the pain reached ({_LOCATION_WORDS[LOCATION_ORDER[a]]})."
+    if reaches:  # asked once: nothing to compare yet
+        reached = _LOCATION_WORDS[LOCATION_ORDER[reaches[0]]]
+        return f"Where the pain reached: {reached} (asked in one session, nothing to compare yet)."
     answers = [e.answer for s in sessions for e in s.exercises_done if e.answer]
     if not answers:
         return "The pain's location was not asked, and no exercise was answered."
     better, worse = answers.count("better"), answers.count("worse")
     return (
-        "The pain's location was not asked in these sessions; after the exercises the leg "
+        "The pain's location was not asked in these sessions; after the exercises the "
         f"pain was better {better}, the same {answers.count('same')} and worse {worse} "
         f"time{'s' if worse != 1 else ''}."
     )
@@ -116,7 +120,7 @@ def _pain(s: SessionRecord) -> str:
 
 
 def _pain_change(sessions: list[SessionRecord]) -> str:
-    """The leg pain at the start of the period's first and last rated sessions, and
+    """The pain rating at the start of the period's first and last rated sessions, and
     how much a session changed it on average."""
     before = [s.pain_before for s in sessions if s.pain_before is not None]
     pairs = [
@@ -125,7 +129,7 @@ def _pain_change(sessions: list[SessionRecord]) -> str:
         if s.pain_before is not None and s.pain_after is not None
     ]
     if not before:
-        return "No 0–10 leg-pain rating was given."
+        return "No 0–10 pain rating was given."
     text = f"Pain before a session: {before[0]} at first, {before[-1]} at the end."
     if pairs:
         mean = sum(pairs) / len(pairs)
@@ -163,7 +167,7 @@ def _period_html(
 ) -> str:
     sessions = period.sessions
     asked = any(locations_of(s) for s in sessions)
-    head = ["Date", "Routine", "Leg pain (0–10) before → after"]
+    head = ["Date", "Routine", "Pain (0–10) before → after"]
     head += ["Where the pain was"] if asked else []
     head += ["Exercises: answer after each", "How it ended"]
     rows = []
