@@ -206,10 +206,15 @@ def canonical_phrases(context: str) -> dict[str, tuple[str, ...]]:
 
 @lru_cache(maxsize=16)
 def answer_prompt(context: str) -> str:
-    """The context's answers, as Whisper's text before: "Better, worse, same, maybe." """
+    """The context's answers, then the commands, as Whisper's text before: "Better,
+    worse, same, maybe, pause, go, ..." (told only the answers, it spelt a Klatt
+    "skip" as "Scab" or "Scoop", and the command was never scored)."""
     commands = set(phrases.intents(phrases.COMMAND_CONTEXT))
     names = [t[0] for i, t in canonical_phrases(context).items() if i not in commands]
-    return (", ".join(names).capitalize() + ".") if names else ""
+    if not names:
+        return ""
+    names += [t[0] for i, t in canonical_phrases(phrases.COMMAND_CONTEXT).items()]
+    return ", ".join(names).capitalize() + "."
 
 
 @lru_cache(maxsize=16)
