@@ -46,8 +46,8 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 TARGETS: dict[str, tuple[float, str]] = {
     "reply_p50_ms": (250, "ms"),
     "reply_p95_ms": (400, "ms"),
-    "barge_in_p50_ms": (300, "ms"),
-    "barge_in_p95_ms": (300, "ms"),
+    "barge_in_p50_ms": (150, "ms"),
+    "barge_in_p95_ms": (250, "ms"),
     "hold_error_max_ms": (50, "ms"),
     "hold_drift_ms": (50, "ms"),
     "hold_recorded_jitter_max_ms": (50, "ms"),
@@ -72,6 +72,7 @@ def run_bench(
     idle_s: float,
     only: Sequence[str] = PARTS,
     voice: str = "piper",
+    barge_in_engine: str = "auto",
 ) -> dict[str, Any]:
     import tempfile
 
@@ -91,7 +92,9 @@ def run_bench(
         if "reply" in only and replies:
             results.update(bench_replies(pulse, settings, replies))
         if "barge-in" in only and barge_ins:
-            results.update(bench_barge_in(pulse, settings, barge_ins))
+            # the spotter beside the product's engine (with Whisper, its second opinion)
+            barge_settings = settings.model_copy(update={"engine": barge_in_engine})
+            results.update(bench_barge_in(pulse, barge_settings, barge_ins))
         if "hold" in only and hold_s:
             results.update(bench_hold(pulse, settings, hold_s))
     results["bench_peak_rss_mb"] = round(
@@ -143,7 +146,13 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     results = run_bench(
-        args.replies, args.barge_ins, int(args.hold_minutes * 60), args.idle_s, only, args.voice
+        args.replies,
+        args.barge_ins,
+        int(args.hold_minutes * 60),
+        args.idle_s,
+        only,
+        args.voice,
+        args.barge_in_engine,
     )
     if args.json:
         print(json.dumps(results, indent=2))
@@ -160,6 +169,12 @@ def register(subparsers: Any, summary: str) -> None:
     parser.add_argument("--voice", default="piper", help="coach's voice (en-us: espeak-ng)")
     parser.add_argument("--replies", type=int, default=30, help="answers to time (default 30)")
     parser.add_argument("--barge-ins", type=int, default=10, help="'stop's to time (default 10)")
+    parser.add_argument(
+        "--barge-in-engine",
+        default="auto",
+        help="engine beside the barge-in spotter (whisper: with its second opinion; "
+        "pocketsphinx: the spotter alone; default auto)",
+    )
     parser.add_argument(
         "--hold-minutes", type=float, default=10.0, help="length of the timed hold (default 10)"
     )
