@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TextIO
 
 from .config import Settings
+from .dialog.counting import READY
 from .dialog.engine import Engine
 from .dialog.interpreter import Interpreter, Performer
 from .dialog.routine import Routine, load_routines
@@ -177,7 +178,7 @@ class TextSession:
             return
         if self.fast:
             self.clock.set_rate(1.0 if self.engine.awaiting_answer else self.fast_factor)
-        if not self.interactive and self._held and self.engine.awaiting_answer:
+        if not self.interactive and self._held and self._held_line_is_due():
             self._answer(self._held.popleft())
             return
         if self._eof and not self._held and (self.engine.awaiting_answer or self.interactive):
@@ -197,6 +198,16 @@ class TextSession:
                 self._answer(item)
             else:
                 self._held.append(item)
+
+    def _held_line_is_due(self) -> bool:
+        """A piped line answers the open question; a piped "ready" also starts a count
+        that waits for it (any other line waits for the question after the count)."""
+        if self.engine.awaiting_answer:
+            return True
+        if not self.engine.waiting_for_ready:
+            return False
+        heard = self.match(self._held[0].strip(), Context.EXERCISE)
+        return isinstance(heard, Heard) and heard.intent == READY
 
     def _fire_due_timers(self) -> None:
         now = self.clock.now_ms()

@@ -230,3 +230,22 @@ def test_ready_typed_in_a_terminal_starts_the_count() -> None:
     assert "Say ready when you're in position." in text
     assert "Coach: One, hips to the wall." in text.split("Say ready", 1)[1]
     assert engine.outcome == "stopped_by_user"
+
+
+def test_a_piped_ready_starts_the_count_and_other_lines_wait_for_the_question() -> None:
+    """Piped input: "ready" is taken at the "say ready" turn (it used to wait for the
+    next question and be answered there as "didn't understand"); a line that is not
+    "ready" is kept for the question after the count."""
+    code, out = run(
+        "extension",
+        [*("no", "no", "no", "no", "5", "thigh", "left"), "ready", "same", "stop"],
+    )
+    assert code == 0
+    first = out.split("Say ready when you're in position.", 1)[1]
+    assert first.lstrip().startswith("You: ready\nCoach: Stay where you are")
+    assert "You: same\nCoach: Next: Propped on your elbows." in first
+    assert "didn't understand" not in out
+
+    code, out = run("extension", [*("no", "no", "no", "no", "5", "thigh", "left"), "same", "stop"])
+    after_count = out.split("Say ready when you're in position.", 1)[1]
+    assert after_count.index("That is the time.") < after_count.index("You: same")

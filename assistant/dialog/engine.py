@@ -163,6 +163,12 @@ class Engine:
         return self._flow.awaiting()
 
     @property
+    def waiting_for_ready(self) -> bool:
+        """The steps are read and the count waits for "ready" (or its timeout)."""
+        flow = self._flow
+        return flow.counter.waiting_to_start and not flow.machine.paused and not flow.ended
+
+    @property
     def finished(self) -> bool:
         return self._flow.ended
 
