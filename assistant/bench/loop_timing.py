@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,7 +36,10 @@ def bench_hold(pulse: PulseAudio, settings: Settings, seconds: int) -> dict[str,
     recording = pulse.record_speaker()
     try:
         with Session(pulse, engine, settings, warm=engine.lines()) as session:
+            # as in a session, the lines that may come next are rendered during the hold
+            ahead = _RenderAhead(getattr(session.speaker, "synth", None))
             session.thread.join(timeout=seconds + 30)
+            ahead.stop()
             time.sleep(0.5)
             started = session.speaker.started_ms
             origin = session.origin
@@ -66,7 +70,35 @@ def bench_hold(pulse: PulseAudio, settings: Settings, seconds: int) -> dict[str,
         **_errors("hold", errors, engine.start_ms, seconds),
         **_errors("hold_recorded", heard, engine.start_ms, seconds),
         "hold_recorded_jitter_max_ms": round(max(jitter), 1) if jitter else None,
+        "hold_lines_rendered_meanwhile": ahead.rendered,
     }
+
+
+class _RenderAhead:
+    """Renders the engine's fixed lines (none on disk yet) until stopped, one at a
+    time, as ``ui.ahead.Prerenderer`` does while the person holds a position."""
+
+    def __init__(self, synth: Any) -> None:
+        from ..ui.ahead import fixed_lines
+
+        self.rendered = 0
+        self._stop = threading.Event()
+        self._lines = fixed_lines() if synth is not None else []
+        self._synth = synth
+        self._thread = threading.Thread(target=self._work, daemon=True, name="bench-ahead")
+        self._thread.start()
+
+    def _work(self) -> None:
+        for line in self._lines:
+            if self._stop.is_set():
+                return
+            if not self._synth.cached(line):
+                self._synth.warm_one(line)
+                self.rendered += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 def _errors(
