@@ -133,13 +133,15 @@ def bench_idle(pulse: PulseAudio, settings: Settings, seconds: float) -> dict[st
     return {"idle_cpu_percent": round(100 * cpu / wall, 1)}
 
 
-def bench_startup(pulse: PulseAudio, home: Path, voice: str, runs: int = 3) -> dict[str, Any]:
+def bench_startup(
+    pulse: PulseAudio, home: Path, voice: str, engine: str = "auto", runs: int = 3
+) -> dict[str, Any]:
     """``backcoach run`` from launch to its first sound on the speaker; its peak RSS,
     alone and with the Piper process it starts (``tts/piper_child.py``)."""
     firsts: list[float] = []
     peaks: list[Memory] = []
     for _ in range(runs):
-        first, memory = _one_start(pulse, home, voice)
+        first, memory = _one_start(pulse, home, voice, engine)
         if first is not None:
             firsts.append(first)
         peaks.append(memory)
@@ -183,13 +185,15 @@ class Memory:
             self.together_pss_kb = max(self.together_pss_kb, pss)
 
 
-def _one_start(pulse: PulseAudio, home: Path, voice: str) -> tuple[float | None, Memory]:
+def _one_start(
+    pulse: PulseAudio, home: Path, voice: str, engine: str
+) -> tuple[float | None, Memory]:
     recording = pulse.record_speaker()
     time.sleep(0.3)
     env = pulse.client_env() | {"BACKCOACH_HOME": str(home)}
     launched = time.monotonic()
     process = subprocess.Popen(
-        [*RUN_COMMAND, "--output-device=pulse", f"--voice={voice}"],
+        [*RUN_COMMAND, "--output-device=pulse", f"--voice={voice}", f"--engine={engine}"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
