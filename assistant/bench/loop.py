@@ -46,8 +46,8 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 TARGETS: dict[str, tuple[float, str]] = {
     "reply_p50_ms": (250, "ms"),
     "reply_p95_ms": (400, "ms"),
-    "barge_in_p50_ms": (300, "ms"),
-    "barge_in_p95_ms": (300, "ms"),
+    "barge_in_p50_ms": (150, "ms"),
+    "barge_in_p95_ms": (250, "ms"),
     "hold_error_max_ms": (50, "ms"),
     "hold_drift_ms": (50, "ms"),
     "hold_recorded_jitter_max_ms": (50, "ms"),
@@ -56,6 +56,7 @@ TARGETS: dict[str, tuple[float, str]] = {
     "first_word_s": (1.5, "s"),
     "peak_rss_mb": (350, "MB"),
     "peak_rss_cached_mb": (350, "MB"),
+    "peak_rss_together_mb": (350, "MB"),
 }
 
 # ----------------------------------------------------------------------- CLI
@@ -72,12 +73,16 @@ def run_bench(
     idle_s: float,
     only: Sequence[str] = PARTS,
     voice: str = "piper",
+    engine: str = "auto",
+    barge_in_engine: str = "auto",
 ) -> dict[str, Any]:
     import tempfile
 
     devices = {"input_device": "pulse", "output_device": "pulse"}
-    settings = Settings(engine="pocketsphinx", voice=voice, **devices)
-    results: dict[str, Any] = {}
+    # the engine ``backcoach run`` uses (its default, ``auto``: Whisper when installed),
+    # so the in-process turns are timed with the recognizer the start-up runs load
+    settings = Settings(engine=engine, voice=voice, **devices)
+    results: dict[str, Any] = {"engine": engine, "voice": voice}
     # patch.dict puts the process's environment back as it was after the block
     with (
         tempfile.TemporaryDirectory(prefix="backcoach-bench-") as home,
@@ -85,13 +90,15 @@ def run_bench(
         mock.patch.dict(os.environ, {**pulse.env, "BACKCOACH_HOME": home}),
     ):
         if "startup" in only:
-            results.update(bench_startup(pulse, Path(home), voice))
+            results.update(bench_startup(pulse, Path(home), voice, engine))
         if "idle" in only:
             results.update(bench_idle(pulse, settings, idle_s))
         if "reply" in only and replies:
             results.update(bench_replies(pulse, settings, replies))
         if "barge-in" in only and barge_ins:
-            results.update(bench_barge_in(pulse, settings, barge_ins))
+            # the spotter beside the product's engine (with Whisper, its second opinion)
+            barge_settings = settings.model_copy(update={"engine": barge_in_engine})
+            results.update(bench_barge_in(pulse, barge_settings, barge_ins))
         if "hold" in only and hold_s:
             results.update(bench_hold(pulse, settings, hold_s))
     results["bench_peak_rss_mb"] = round(
@@ -143,7 +150,14 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     results = run_bench(
-        args.replies, args.barge_ins, int(args.hold_minutes * 60), args.idle_s, only, args.voice
+        args.replies,
+        args.barge_ins,
+        int(args.hold_minutes * 60),
+        args.idle_s,
+        only,
+        args.voice,
+        args.engine,
+        args.barge_in_engine,
     )
     if args.json:
         print(json.dumps(results, indent=2))
@@ -158,8 +172,19 @@ def register(subparsers: Any, summary: str) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--voice", default="piper", help="coach's voice (en-us: espeak-ng)")
+    parser.add_argument(
+        "--engine",
+        default="auto",
+        help="recognizer for the timed turns (default: auto, as 'backcoach run')",
+    )
     parser.add_argument("--replies", type=int, default=30, help="answers to time (default 30)")
     parser.add_argument("--barge-ins", type=int, default=10, help="'stop's to time (default 10)")
+    parser.add_argument(
+        "--barge-in-engine",
+        default="auto",
+        help="engine beside the barge-in spotter (whisper: with its second opinion; "
+        "pocketsphinx: the spotter alone; default auto)",
+    )
     parser.add_argument(
         "--hold-minutes", type=float, default=10.0, help="length of the timed hold (default 10)"
     )
