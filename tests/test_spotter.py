@@ -15,9 +15,11 @@ from assistant.asr.spotter import BargeInSpotter
 from assistant.audio.source import dither
 from assistant.audioio import read_audio
 from assistant.bench.fixtures import ManifestRow, read_manifest
+from assistant.bench.spotter import coach_lines, make_spotter
 from assistant.events import Heard, NotUnderstood
 from assistant.paths import fixtures_dir
 from assistant.runtime import BARGE_IN_INTENTS
+from assistant.runtime.bargein import said_by_coach
 
 BLOCK = 320  # 20 ms, as the microphone delivers them
 LEAD_MS = 300  # room noise before each clip
@@ -31,6 +33,20 @@ def spotter() -> Iterator[BargeInSpotter]:
     spotter = BargeInSpotter(BARGE_IN_INTENTS)
     spotter.set_context("command")
     yield spotter
+
+
+@pytest.fixture(scope="module")
+def two_stage() -> BargeInSpotter:
+    """The spotter beside the Whisper engine: Whisper tiny.en's second opinion on
+    the words PocketSphinx turns down."""
+    return make_spotter("whisper")
+
+
+@pytest.fixture(scope="module", params=["pocketsphinx", "whisper"])
+def any_spotter(
+    request: pytest.FixtureRequest, spotter: BargeInSpotter, two_stage: BargeInSpotter
+) -> BargeInSpotter:
+    return spotter if request.param == "pocketsphinx" else two_stage
 
 
 def spot(
@@ -96,43 +112,27 @@ def test_most_voices_of_every_barge_in_phrase_are_spotted(spotter: BargeInSpotte
     assert len(spotted) >= 0.8 * len(rows), len(spotted)
 
 
-def test_other_answers_never_barge_in(spotter: BargeInSpotter) -> None:
+def test_other_answers_never_barge_in(any_spotter: BargeInSpotter) -> None:
     """Numbers, yes/no, better/worse, sides: "four" is not "pause", "no" not "ow"."""
     rows = [row for row in _rows("answer") if row.intent not in BARGE_IN_INTENTS]
     assert len(rows) >= 40
+    assert {"answers/four_en-gb.wav", "answers/better_en-gb.wav"} <= {row.file for row in rows}
     for row in rows:
-        found = spot(spotter, read_audio(fixtures_dir() / row.file))
+        found = spot(any_spotter, read_audio(fixtures_dir() / row.file))
         assert not found, (row.file, found)
 
 
 @pytest.mark.slow
-def test_out_of_vocabulary_speech_and_noise_never_barge_in(spotter: BargeInSpotter) -> None:
+def test_out_of_vocabulary_speech_and_noise_never_barge_in(any_spotter: BargeInSpotter) -> None:
     rows = _rows("oov", "noise")
     assert len(rows) >= 80
     for row in rows:
-        found = spot(spotter, read_audio(fixtures_dir() / row.file))
+        found = spot(any_spotter, read_audio(fixtures_dir() / row.file))
         assert not found, (row.file, found)
 
 
-def _coach_lines() -> list[str]:
-    from assistant.dialog import prompts
-    from assistant.dialog.routine import load_routines
-
-    lines = [v for k, v in vars(prompts).items() if k.isupper() and isinstance(v, str)]
-    lines += list(prompts.RED_FLAG_QUESTIONS)
-    routine = load_routines()["extension"]
-    lines += list(prompts.cached_lines([routine]))
-    # Said only together with End, when the runtime no longer feeds the spotter.
-    # (The spotter hears "that hurts" in "haven't heard from you": left to its tuning.)
-    lines.remove(prompts.NO_RESPONSE_GOODBYE)
-    for exercise in routine.exercises:
-        lines += [exercise.position, *exercise.steps, *exercise.rep_cues]
-        lines += [exercise.hold_cue, exercise.release_cue]
-    return list(dict.fromkeys(line for line in lines if line))
-
-
 @pytest.mark.slow
-def test_the_coach_s_own_prompts_never_barge_in(spotter: BargeInSpotter) -> None:
+def test_the_coach_s_own_prompts_never_barge_in(any_spotter: BargeInSpotter) -> None:
     """The coach's lines as the project's synthesiser says them (heard back through
     the room): nothing barges in, except a barge-in word the line itself says,
     which the runtime ignores (it is the coach, not the user)."""
@@ -142,12 +142,12 @@ def test_the_coach_s_own_prompts_never_barge_in(spotter: BargeInSpotter) -> None
 
     synth = Pyttsx3Synth("en-us", 150)
     try:
-        for index, line in enumerate(_coach_lines()):
+        for index, line in enumerate(coach_lines()):
             audio = synth.synthesize(line)
             samples = soxr.resample(audio.samples, audio.sample_rate, 16000).astype(np.int16)
             samples = (samples + dither(samples.size, seed=index)).astype(np.int16)
-            for result, _ in spot(spotter, samples, seed=index):
-                assert isinstance(result, Heard) and result.intent in line.lower(), (line, result)
+            for result, _ in spot(any_spotter, samples, seed=index):
+                assert isinstance(result, Heard) and said_by_coach(result, line), (line, result)
     finally:
         synth.close()
 
@@ -164,3 +164,52 @@ def test_it_is_off_without_a_context_and_reports_only_barge_ins(
     # "better" is decoded as itself and not reported at all
     assert spot(spotter, read_audio(fixtures_dir() / "answers/better_en-us.wav")) == []
     assert [r.intent for r, _ in spot(spotter, stop) if isinstance(r, Heard)] == ["stop"]
+
+
+@pytest.mark.parametrize(
+    ("clip", "intent"),
+    [
+        ("phrases/command/stop__en-gb.flac", "stop"),
+        ("answers/stop_en-gb.wav", "stop"),
+        ("phrases/command/it-hurts__en-gb.flac", "ouch"),
+        ("phrases/command/it-hurts__en-gb-scotland-klatt2.flac", "ouch"),
+    ],
+)
+def test_a_british_stop_or_it_hurts_cuts_the_coach_off(
+    two_stage: BargeInSpotter, clip: str, intent: str
+) -> None:
+    """The voices the bundled US model fits worst (the plain espeak-ng en-gb "stop"
+    has no frame its voicing test passes): Whisper's second opinion catches them,
+    as soon after the word as PocketSphinx's own catches."""
+    [row] = [row for row in read_manifest() if row.file == clip]
+    found = spot(two_stage, read_audio(fixtures_dir() / clip))
+    assert [r.intent for r, _ in found if isinstance(r, Heard)] == [intent], two_stage.last_verdict
+    [(_, decided_ms)] = found
+    assert decided_ms <= row.speech_end_ms + DECIDED_WITHIN_MS
+
+
+def test_every_british_stop_pause_and_wait_is_spotted(two_stage: BargeInSpotter) -> None:
+    """The hurts and "that's enough" of the British voices are still missed (Whisper
+    hears espeak-ng's "ouch" as "out"): 26 of their 35 phrases are caught."""
+    rows = [row for row in _barge_in_rows() if "en-gb" in row.voice]
+    caught = [
+        row.file
+        for row in rows
+        if [r.intent for r, _ in spot(two_stage, read_audio(fixtures_dir() / row.file))]
+        == [row.intent]
+    ]
+    stops = [row.file for row in rows if row.intent in ("stop", "pause")]
+    assert {f for f in stops if "enough" not in f} <= set(caught)
+    assert len(caught) >= 0.7 * len(rows), sorted(set(r.file for r in rows) - set(caught))
+
+
+def test_the_coach_saying_it_hurts_is_not_the_user_saying_ouch() -> None:
+    """The runtime ignores a barge-in the line being played says itself; "it hurts"
+    is an "ouch", which the line "If it hurts, stop and rest." never names."""
+    from assistant.dialog import prompts
+
+    it_hurts = Heard("ouch", "it hurts", 0.9, 0, 500)
+    assert said_by_coach(it_hurts, prompts.HURTS_REST)
+    assert said_by_coach(Heard("stop", "stop", 0.9, 0, 500), prompts.HURTS_REST)
+    assert not said_by_coach(it_hurts, "Breathe in, and slowly lift your chest.")
+    assert said_by_coach(Heard("pause", "pause", 0.9, 0, 500), "Paused.")

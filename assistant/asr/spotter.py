@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +44,9 @@ from .features import speech_band_ratio, voiced_ms
 from .protocol import Result
 from .sphinx import add_phone_loop, open_decoders, restart_noise_estimate
 from .verdict import Verdict
+
+if TYPE_CHECKING:
+    from .spotter_check import WhisperCheck
 
 __all__ = [
     "BARGE_IN_PHRASE_INTENTS",
@@ -67,6 +70,20 @@ EARLY_DB = 20.0
 CLOSURE_DB = 6.0
 #: Phrases too short to end a word early ("ow" is how "ouch" and "open" begin).
 NOT_EARLY = frozenset({"ow"})
+#: PocketSphinx's verdicts Whisper may overturn (``spotter_check``): a voiced word
+#: of the right length that did not decode, decoded as another phrase, or scored
+#: too low; or a barge-in phrase with hardly a voiced frame.
+RESCUABLE = frozenset({"no decode", "another phrase", "scores", "unvoiced", "unsure"})
+#: Barge-in phrases PocketSphinx alone is not trusted with when Whisper is there
+#: (a real "help" or "three" was "ow") ...
+UNTRUSTED = frozenset({"ow"})
+#: ... and what Whisper is asked about them, beside the rescue phrases.
+CONFIRM: dict[str, str] = {"ow": "ouch", "ouch": "ouch"}
+#: Whisper is asked only about words this short (a longer stretch is someone
+#: talking, often the coach itself: it would cost ~70 ms a closure for nothing) ...
+RESCUE_MAX_MS = 1500
+#: ... and about the same word again only after this many more 10 ms frames.
+RESCUE_AGAIN_FRAMES = 10
 _LOG_BASE = math.log(1.0001)
 #: Cepstral mean each utterance starts from (live CMN then adapts as it goes): the
 #: median of the whole-utterance means of the phrase recordings.  Starting every
@@ -120,10 +137,16 @@ class BargeInSpotter:
         thresholds: SpotterThresholds | None = None,
         early_ms: int = EARLY_MS,
         early_db: float = EARLY_DB,
+        check: WhisperCheck | None = None,
     ) -> None:
         self.description = "PocketSphinx barge-in spotter (" + ", ".join(intents) + ")"
         self.intents = tuple(intents)
         self.thresholds = thresholds or SpotterThresholds()
+        #: Whisper's second opinion on a word PocketSphinx turned down (None: none).
+        self.check = check
+        if check is not None:
+            self.name = "pocketsphinx+whisper-spotter"
+            self.description += " with Whisper tiny.en's second opinion"
         specs = [s for s in phrases.phrase_book().intents if s.intent in self.intents]
         if {s.intent for s in specs} != set(self.intents):
             raise ValueError(f"no phrases for {', '.join(self.intents)}")
@@ -216,6 +239,7 @@ class BargeInSpotter:
         self._loud_frames = 0
         self._last_loud = 0
         self._tried = False
+        self._rescued_at = -RESCUE_AGAIN_FRAMES
 
     def _feed(self, samples: npt.NDArray[np.int16]) -> None:
         self._buffer.append(samples)
@@ -291,24 +315,64 @@ class BargeInSpotter:
     def _verdict(
         self, hyps: list[Any], start_ms: int, end_ms: int, speech_ms: int, early: bool
     ) -> Verdict:
-        barge, other, phone = hyps
+        barge = hyps[0]
         audio = np.concatenate(self._buffer) if self._buffer else np.zeros(0, np.int16)
         limits = self.thresholds
         text = barge.hypstr if barge is not None else ""
         scores: dict[str, float] = {}
-
-        def nothing(reason: str) -> Verdict:
-            return Verdict(None, reason, scores, text)
-
         if speech_ms < limits.min_speech_ms or speech_ms > limits.max_speech_ms:
-            return nothing("length")
+            return Verdict(None, "length", scores, text)
+        reason = self._sphinx(hyps, audio, scores, early)
+        if reason == "ok" or reason in RESCUABLE:
+            voiced = voiced_ms(audio)
+            band = speech_band_ratio(audio)
+            scores.update(voiced_ms=voiced, band_ratio=band)
+            if band < limits.min_band_ratio:
+                reason = "not speech"
+            elif voiced < limits.min_voiced_ms:
+                # a plain espeak-ng "stop" passes no frame of the strict voicing
+                # test: only Whisper (and its VAD) may take a barge-in phrase then
+                reason = "unvoiced"
+        if reason == "ok" and text in UNTRUSTED and self.check is not None:
+            reason = "unsure"  # PocketSphinx's "ow" is also the start of "help", "three"
+        if reason == "ok":
+            confidence = 1.0 / (1.0 + math.exp(-(scores["margin"] - limits.margin) / 2.0))
+            heard = Heard(self._phrases[text], text, round(confidence, 3), start_ms, end_ms)
+            return Verdict(heard, "ok", scores, text)
+        if reason in RESCUABLE and self._may_rescue(speech_ms):
+            assert self.check is not None
+            self._rescued_at = self._frames
+            other = hyps[1].hypstr if hyps[1] is not None else ""
+            rival = other if text in self._phrases else text
+            rescue = self.check.judge(audio, rival, CONFIRM if reason == "unsure" else {})
+            scores.update(whisper=rescue.score, whisper_rival=rescue.rival)
+            if rescue.intent is not None:
+                confidence = 1.0 / (1.0 + math.exp(-(rescue.score - self.check.min_score)))
+                heard = Heard(rescue.intent, rescue.text, round(confidence, 3), start_ms, end_ms)
+                return Verdict(heard, "whisper", scores, text)
+            reason = f"{reason}, and Whisper: {rescue.text} {rescue.score:.1f}"
+        return Verdict(None, reason, scores, text)
+
+    def _may_rescue(self, speech_ms: int) -> bool:
+        """Whisper is asked about a short word, again only once it has grown (an
+        early judgement may come at a closure inside "it | hurts")."""
+        return (
+            self.check is not None
+            and speech_ms <= RESCUE_MAX_MS
+            and self._frames - self._rescued_at >= RESCUE_AGAIN_FRAMES
+        )
+
+    def _sphinx(
+        self, hyps: list[Any], audio: npt.NDArray[np.int16], scores: dict[str, float], early: bool
+    ) -> str:
+        """PocketSphinx's verdict on the word: "ok" for a barge-in phrase, else why not."""
+        barge, other, phone = hyps
         if barge is None or not barge.hypstr:
-            return nothing("no decode")
-        intent = self._phrases.get(barge.hypstr)
-        if intent is None:
-            return nothing("another phrase")  # not a barge-in
+            return "no decode"
+        if self._phrases.get(barge.hypstr) is None:
+            return "another phrase"  # not a barge-in
         if early and barge.hypstr in NOT_EARLY:
-            return nothing("too short to end early")
+            return "too short to end early"
         frames = max(1, audio.size // FRAME)
         score = _log_score(barge.score)
         other_score = _log_score(other.score) if other is not None and other.hypstr else -math.inf
@@ -316,13 +380,6 @@ class BargeInSpotter:
         loop = (score - phone_score) / frames
         margin = (score - other_score) / frames
         scores.update(phone_loop=loop, margin=margin)
-        if loop < limits.phone_loop or margin < limits.margin:
-            return nothing("scores")
-        voiced = voiced_ms(audio)
-        band = speech_band_ratio(audio)
-        scores.update(voiced_ms=voiced, band_ratio=band)
-        if voiced < limits.min_voiced_ms or band < limits.min_band_ratio:
-            return nothing("not speech")
-        confidence = 1.0 / (1.0 + math.exp(-(margin - limits.margin) / 2.0))
-        heard = Heard(intent, barge.hypstr, round(confidence, 3), start_ms, end_ms)
-        return Verdict(heard, "ok", scores, text)
+        if loop < self.thresholds.phone_loop or margin < self.thresholds.margin:
+            return "scores"
+        return "ok"

@@ -1,4 +1,4 @@
-"""``backcoach bench asr|loop|voice``: speed and accuracy measurements."""
+"""``backcoach bench asr|loop|spotter|voice``: speed and accuracy measurements."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ._common import Subparsers, add_command, err_console
 BENCHES: tuple[tuple[str, str], ...] = (
     ("asr", "recognition accuracy, rejection, latency and memory over the audio fixtures"),
     ("loop", "reply latency, barge-in and hold timing through real audio devices"),
+    ("spotter", "barge-in spotter: real and generated 'stop's caught, false fires per hour"),
     ("voice", "how well each voice is understood (word error rate) and how fast it renders"),
 )
 

@@ -9,8 +9,10 @@ recognizer is switched to the ``command`` context instead.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
 
 from ..audio.source import Frame
 from ..events import Heard
@@ -18,7 +20,7 @@ from ..tts.speaker import Speaker
 from ..vocab import Context
 from .protocols import RecognizerLike
 
-__all__ = ["BargeInPolicy"]
+__all__ = ["BargeInPolicy", "said_by_coach"]
 
 
 class BargeInPolicy:
@@ -100,5 +102,37 @@ class BargeInPolicy:
     def _may_barge_in(self, result: Heard, speaker: Speaker) -> bool:
         if result.intent not in self.intents:
             return False
-        # The coach saying "stop" or "pause" itself is not the user (echo).
-        return result.intent not in speaker.text_now().lower()
+        # The coach saying "stop" or "it hurts" itself is not the user (echo).
+        return not said_by_coach(result, speaker.text_now())
+
+
+_WORD = re.compile(r"[a-z']+")
+
+
+@lru_cache(maxsize=8)
+def _intent_words(intent: str) -> frozenset[str]:
+    """The words that give ``intent`` away (its keywords in phrases.yaml): the
+    spotter may take the coach's "if it hurts" for "ouch" as well as "it hurts"."""
+    from ..asr import phrases
+
+    words: set[str] = set()
+    for spec in phrases.phrase_book().intents:
+        if spec.intent == intent:
+            words.update(spec.keywords)
+    return frozenset(words)
+
+
+def said_by_coach(heard: Heard, line: str) -> bool:
+    """Whether the barge-in ``heard`` may be the coach's own ``line`` coming back
+    through the room: the line has a word of what was heard ("it hurts" in "if it
+    hurts, say stop") or a keyword of its intent.  Comparing the intent's name
+    alone let the coach's "it hurts" through as the user's "ouch"."""
+    said = set(_WORD.findall(line.lower()))
+    heard_words = set(_WORD.findall(heard.text.lower())) - _SMALL_WORDS
+    keys = heard_words | _intent_words(heard.intent) | {heard.intent}
+    # "Paused." and "Stopping now." say it too; "ow" is not in "own"
+    return any(w == k or (len(k) >= 4 and w.startswith(k)) for w in said for k in keys)
+
+
+#: Words too common to tell the coach's line from the user's phrase.
+_SMALL_WORDS = frozenset({"that", "that's", "it", "now", "please", "the", "on", "hold"})

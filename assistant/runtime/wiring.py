@@ -141,24 +141,39 @@ def build_voice_runtime(
         warm=list(prompts.cached_lines(routines.values())),
         warm_cache=prerender.add_one if prerender else None,  # in the background
         observer=prerender.chain(observer) if prerender else observer,  # and what may follow
-        barge_in_factory=_barge_in_factory(recognizer.name),
+        barge_in_factory=_barge_in_factory(recognizer, settings),
     )
 
 
-def _barge_in_factory(engine_name: str) -> Callable[[], RecognizerLike] | None:
+def _barge_in_factory(recognizer: Any, settings: Settings) -> Callable[[], RecognizerLike] | None:
     """A streaming spotter of the barge-in phrases (PocketSphinx's bundled model, so
-    it works whichever engine answers are recognised with)."""
+    it works whichever engine answers are recognised with); beside Whisper, with
+    Whisper's second opinion on the words it turns down (the same model, loaded once)."""
     from ..asr.registry import can_barge_in
 
-    if not can_barge_in(engine_name):
+    if not can_barge_in(recognizer.name):
         return None
 
     def make() -> RecognizerLike:
         from ..asr.spotter import BargeInSpotter
 
-        return BargeInSpotter(BARGE_IN_INTENTS)
+        return BargeInSpotter(BARGE_IN_INTENTS, check=_whisper_check(recognizer, settings))
 
     return make
+
+
+def _whisper_check(recognizer: Any, settings: Settings) -> Any:
+    if recognizer.name != "whisper":
+        return None
+    from pathlib import Path
+
+    from ..asr import registry, whisper_engine
+    from ..asr.spotter_check import WhisperCheck
+
+    if hasattr(recognizer, "loaded"):
+        recognizer.loaded()  # the model once, not a second copy loading beside it
+    located = whisper_engine.locate(registry.options_from(settings.model_dump()))
+    return WhisperCheck(Path(str(located.model)))
 
 
 def run_voice(settings: Settings, quiet: bool = False, captions: Captions | None = None) -> int:
