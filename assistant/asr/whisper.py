@@ -57,8 +57,12 @@ class WhisperModel:
         from tokenizers import Tokenizer
 
         try:
+            # One compute thread.  With two, on two cores shared with the audio loop,
+            # the spotter and the player, each parallel step waits for whichever thread
+            # was descheduled: in `backcoach run` a decode took 2.4-7.5 s instead of
+            # ~0.2 s (bench loop reply p50 2.9 s -> 0.3 s); alone it is no slower.
             self.model: Any = ctranslate2.models.Whisper(
-                str(path), device="cpu", compute_type="int8", intra_threads=2
+                str(path), device="cpu", compute_type="int8", intra_threads=1
             )
             self.tokenizer: Any = Tokenizer.from_file(str(path / "tokenizer.json"))
         except (RuntimeError, ValueError, OSError) as exc:
