@@ -231,6 +231,62 @@ def test_an_answer_is_understood_wherever_it_falls_in_the_stream(
     assert set(heard.values()) == {intent}, heard
 
 
+def _answered_at(
+    recognizer: WhisperRecognizer, audio: np.ndarray, context: str
+) -> tuple[Result | None, int]:
+    """Feed 20 ms chunks, then a second of the room's quiet; the first result and
+    the end (on the audio's own timeline, ms) of the chunk that brought it."""
+    room = np.random.default_rng(5).normal(0, 6, 16000).round().astype(np.int16)
+    audio = np.concatenate([audio, room])
+    recognizer.reset()
+    recognizer.set_context(context)
+    for start in range(0, audio.size, 320):
+        got = recognizer.accept(audio[start : start + 320], start // 16)
+        if got:
+            return got[0], (start + 320) // 16
+    return None, -1
+
+
+@pytest.mark.parametrize(
+    ("name", "context", "intent"),
+    [
+        ("worse_en-us", "symptom", "worse"),
+        ("no_en-gb", "yes-no", "no"),
+        ("six_en-us", "number", "6"),
+    ],
+)
+def test_a_sure_answer_is_given_before_the_whole_end_of_speech_quiet(
+    whisper: WhisperRecognizer, name: str, context: str, intent: str
+) -> None:
+    row = next(r for r in read_manifest() if r.file == f"answers/{name}.wav")
+    result, at_ms = _answered_at(whisper, read_audio(fixtures_dir() / row.file), context)
+    assert intent_of(result) == intent, whisper.last_verdict
+    # 100 ms of quiet, not the endpointer's 200 (the speech end is the manifest's)
+    assert at_ms - row.speech_end_ms < 160, (at_ms, row.speech_end_ms)
+
+
+def test_better_and_answers_in_noise_wait_for_the_whole_quiet(whisper: WhisperRecognizer) -> None:
+    """A "better" may go on ("better... but my leg is worse"), and in room noise a
+    phrase has quiet stretches inside it: those wait for the endpointer's end."""
+    better = next(r for r in read_manifest() if r.file == "answers/better_en-us.wav")
+    result, at_ms = _answered_at(whisper, read_audio(fixtures_dir() / better.file), "symptom")
+    assert intent_of(result) == "better" and at_ms - better.speech_end_ms >= 200
+    worse = next(r for r in read_manifest() if r.file == "answers/worse_en-us.wav")
+    clip = Clip(
+        worse.file, "phrase", "symptom", "worse", read_audio(fixtures_dir() / worse.file), 0
+    )
+    result, at_ms = _answered_at(whisper, mix(clip, "snr10", 1), "symptom")
+    assert at_ms - worse.speech_end_ms >= 190 or result is None
+
+
+def test_the_start_of_another_answer_is_not_given_early(whisper: WhisperRecognizer) -> None:
+    """ "a bit" (unsure) may be the start of "a bit better": it waits for the end."""
+    whisper.set_context("symptom")
+    assert not whisper._sure(Heard("unsure", "A bit", 0.9, 0, 500))
+    assert not whisper._sure(Heard("unsure", "I'm not...", 0.9, 0, 500))
+    assert whisper._sure(Heard("worse", "Worse.", 0.9, 0, 500))
+
+
 def test_silence_gives_nothing(whisper: WhisperRecognizer) -> None:
     room = np.random.default_rng(1).normal(0, 6, 32000).astype(np.int16)
     assert not isinstance(decode_clip(whisper, room, "symptom"), Heard)

@@ -11,10 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_report import CHROMIUM, START, E, home, six_weeks  # noqa: F401  (fixtures)
+from test_report import (  # noqa: F401  (fixtures)
+    CHROMIUM,
+    START,
+    E,
+    has_colour,
+    home,
+    non_background_share,
+    six_weeks,
+)
 
 from assistant.cli import main
 from assistant.journal import SessionRecord, open_journal
+from assistant.report import REACH_CHART_ID, build_report
 from assistant.report.periods import centralisation, periods, periods_html
 
 
@@ -43,7 +52,7 @@ def test_each_week_lists_every_session_by_name_with_pain_answers_and_why_it_ende
     assert [p.label("month") for p in months] == ["October 2026", "November 2026"]
 
 
-def located_sessions(places: list[str]) -> None:
+def located_sessions(places: list[str], sides: list[str | None] | None = None) -> None:
     """Sessions that asked where the pain was, as the coach records the answer."""
     at = [START]
 
@@ -53,10 +62,11 @@ def located_sessions(places: list[str]) -> None:
 
     for day, where in enumerate(places):
         at[0] = START + timedelta(days=day)
+        side = sides[day] if sides else "left"
         with open_journal(now=now) as journal:
             journal.record(E("session_started", routine="extension", engine="whisper"))
             journal.record(E("rating", phase="before", value=6))
-            journal.record(E("pain_location", phase="before", location=where, side="left"))
+            journal.record(E("pain_location", phase="before", location=where, side=side))
             journal.record(E("exercise_started", exercise="prone-lying"))
             journal.record(E("exercise_finished", exercise="prone-lying", answer="better"))
             journal.record(E("session_ended", outcome="completed", reason="routine finished"))
@@ -83,6 +93,27 @@ def test_where_the_pain_was_shows_when_asked_and_centralisation_follows_it(
     six_weeks()  # sessions that did not ask: no column for their weeks
     later = [s for s in sessions() if not s.pain_locations]
     assert later and "<th>Where the pain was</th>" not in periods_html(later)
+
+
+def test_the_side_of_the_pain_is_shown_with_where_it_was(home: Path) -> None:  # noqa: F811
+    located_sessions(["thigh", "buttock", "back"], ["left", "both", "middle"])
+    located = sessions()
+    assert [p.side for s in located for p in s.locations] == ["left", "both", "middle"]
+    html = periods_html(located)
+    assert "thigh, left side" in html and "buttock, both sides" in html
+    assert "back only, in the middle" in html
+    page = build_report(located)
+    assert f'id="{REACH_CHART_ID}"' in page  # centralisation over time, drawn
+    assert "thigh, left side" in page  # the overview's table says it too
+
+
+def test_no_centralisation_chart_when_no_session_asked_where_the_pain_was(
+    home: Path,  # noqa: F811
+) -> None:
+    six_weeks()
+    page = build_report(sessions())
+    assert REACH_CHART_ID not in page
+    assert "The pain&#x27;s location was not asked" in page
 
 
 # ------------------------------------------------------------------ browser
@@ -170,3 +201,39 @@ def test_the_printed_report_puts_each_week_on_a_page_of_its_own(
     pngs = sorted(tmp_path.glob("page-*.png"))
     assert len(pngs) == len(pages)
     assert all(p.stat().st_size > 5_000 for p in pngs)
+
+
+@pytest.mark.browser
+@needs_tools
+def test_centralisation_over_time_is_drawn_on_screen_and_on_paper(
+    home: Path,  # noqa: F811
+    tmp_path: Path,
+    chromium: Any,
+) -> None:
+    located_sessions(
+        ["below-knee", "below-knee", "thigh", "thigh", "buttock", "back"],
+        ["left", "left", "left", None, "left", "middle"],
+    )
+    out = tmp_path / "report.html"
+    assert main(["report", "--out", str(out)]) == 0
+    page = chromium.new_page(viewport={"width": 1100, "height": 900})
+    try:
+        page.goto(out.as_uri())
+        page.wait_for_load_state("load")
+        img = page.locator(f"img#{REACH_CHART_ID}")
+        size = img.evaluate("i => [i.complete, i.naturalWidth, i.naturalHeight]")
+        assert size[0] and size[1] > 200 and size[2] > 80, size
+        shot = img.screenshot()
+        ink, colours = non_background_share(shot)
+        assert ink > 0.02 and colours > 4, (ink, colours)
+        assert has_colour(shot, "#D55E00")  # the answers at the start of each session
+        (tmp_path / "reach.png").write_bytes(shot)
+        pdf = tmp_path / "report.pdf"
+        page.pdf(path=str(pdf), format="A4", print_background=True)
+    finally:
+        page.close()
+    text = "\n".join(pdf_pages(pdf))
+    assert "Where the pain reached" in text
+    assert "Centralising: the pain's furthest point moved toward the back" in text
+    # the period's table (its cells wrap on paper): where, and on which side
+    assert "below the knee," in text and "left side" in text and "middle" in text

@@ -6,6 +6,12 @@ That decode starts in a background thread as soon as the speaker has been quiet
 for ``DECODE_TAIL_MS``, while the endpointer waits to be sure the answer is over;
 if they speak on, it is dropped.  The same audio is decoded either way, so the
 result does not depend on timing.  A subclass implements ``_finish``.
+
+A subclass that sets ``commit_ms`` gives an answer it is sure of (``_sure``) once
+the speaker has been quiet that long, without waiting out the endpointer's whole
+end-of-speech silence; anything said after that, up to the end of the
+utterance, is not an answer.  It is given on the ``quiet`` event, at a fixed point of the
+audio's own timeline, so the result still does not depend on timing.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ class UtteranceRecognizer:
     name = "utterance"
     description = ""
     sample_rate = 16000
+    #: Quiet after the speech when a sure answer is given (None: at the end).
+    commit_ms: int | None = None
 
     def __init__(self, endpoint: EndpointConfig | None, min_speech_ms: int) -> None:
         config = endpoint or EndpointConfig()
@@ -43,6 +51,9 @@ class UtteranceRecognizer:
                 config,
                 min_speech_ms=min_speech_ms,
                 early_end_ms=min(DECODE_TAIL_MS, config.end_silence_ms),
+                commit_ms=self.commit_ms
+                if self.commit_ms is not None and self.commit_ms < config.end_silence_ms
+                else None,
             )
         )
         self._context: str | None = None
@@ -83,6 +94,10 @@ class UtteranceRecognizer:
 
     def _on_context(self, context: str) -> None:
         """The context changed (a grammar engine switches its search here)."""
+
+    def _sure(self, result: Result) -> bool:
+        """Whether ``result`` may be given at ``commit_ms`` of quiet."""
+        return False
 
     def _finish(
         self,
@@ -126,6 +141,13 @@ class UtteranceRecognizer:
                     event.end_offset,
                     self._worker.submit(self._finish, audio, event, self._stale),
                 )
+            elif event.kind == "quiet" and self._in_utt and self._early is not None:
+                if self._early[0] == event.end_offset:  # nothing said since the pause
+                    result = self._early[1].result()
+                    if result is not None and self._sure(result):
+                        self._in_utt = False  # the rest of the utterance is no answer
+                        self._early = None
+                        results.append(result)
             elif event.kind == "resume":
                 self._stale.set()  # they spoke on: the early decode may stop
             elif event.kind == "end" and self._in_utt:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from .matcher import match_intent, normalize
 from .protocol import Result
 from .utterance import UtteranceRecognizer
 from .verdict import Verdict
-from .whisper_rules import Candidate, Thresholds, decide
+from .whisper_rules import SAFETY_INTENTS, SYMPTOM_PAIR, Candidate, Thresholds, decide
 
 __all__ = ["WhisperModel", "WhisperRecognizer", "load_model", "canonical_phrases"]
 
@@ -42,6 +43,8 @@ __all__ = ["WhisperModel", "WhisperRecognizer", "load_model", "canonical_phrases
 NEAREST = 3
 #: ... and each answer's phrasings closest to it.
 PER_ANSWER = 2
+#: The matcher's confidence for a keyword (an exact phrase is 1.0, a typo 0.6).
+KEYWORD_CONFIDENCE = 0.8
 
 
 class WhisperModel:
@@ -67,7 +70,7 @@ class WhisperModel:
 
     def encode(
         self, audio: npt.NDArray[np.float32], window_s: float, shifts: tuple[int, ...] = (0,)
-    ) -> Any:
+    ) -> npt.NDArray[np.float32]:
         """Encoder output for ``audio`` in a window of at least ``window_s``, averaged
         over copies of it delayed by ``shifts`` samples (one batch).  Whisper's scores
         of a short word swing by a nat or two with where it falls against the 10 ms
@@ -82,13 +85,11 @@ class WhisperModel:
             padded[shift : shift + take] = audio[:take]
             mels[row] = self.features(padded, padding=0)[:, :frames]
         encoded = self.model.encode(self._ct2.StorageView.from_array(mels), to_cpu=True)
-        if len(shifts) == 1:
-            return encoded
-        mean = np.asarray(encoded).mean(axis=0, keepdims=True)
-        return self._ct2.StorageView.from_array(np.ascontiguousarray(mean, np.float32))
+        mean: npt.NDArray[np.float32] = np.asarray(encoded, np.float32).mean(axis=0, keepdims=True)
+        return mean
 
     def free_decode(
-        self, encoded: Any, seconds: float, previous: tuple[str, ...] = ("",)
+        self, encoded: npt.NDArray[np.float32], seconds: float, previous: tuple[str, ...] = ("",)
     ) -> list[tuple[str, float]]:
         """Greedy decodes, one per text of ``previous`` (Whisper's prompt, the text
         said before; "" for none): each decode's text and no-speech
@@ -102,10 +103,11 @@ class WhisperModel:
                 continue
             told = self.tokenizer.encode(" " + before, add_special_tokens=False).ids
             prompts.append([self.tokenizer.token_to_id("<|startofprev|>"), *told, *self.prompt])
+        features = self._ct2.StorageView.from_array(np.ascontiguousarray(encoded))
         decoded = []
         for prompt in prompts:  # one call each: CTranslate2 batches no prompts of two lengths
             out = self.model.generate(
-                encoded,
+                features,
                 [prompt],
                 beam_size=1,
                 max_length=len(prompt) + int(6 + 6 * seconds),
@@ -127,14 +129,14 @@ class WhisperModel:
             self._ids[text] = self.tokenizer.encode(said, add_special_tokens=False).ids
         return self._ids[text]
 
-    def score(self, encoded: Any, sequences: list[list[int]]) -> list[float]:
+    def score(self, encoded: npt.NDArray[np.float32], sequences: list[list[int]]) -> list[float]:
         """Log-probability of each token sequence given the audio (no end-of-text:
         ``align`` gives nothing for it, and pads its probabilities to the longest)."""
         if not sequences:
             return []
         frames = int(encoded.shape[1])
         batch = self._ct2.StorageView.from_array(
-            np.repeat(np.asarray(encoded), len(sequences), axis=0)
+            np.ascontiguousarray(np.repeat(encoded, len(sequences), axis=0))
         )
         aligned = self.model.align(
             batch, self.prompt, sequences, [frames] * len(sequences), median_filter_width=1
@@ -234,11 +236,24 @@ class WhisperRecognizer(UtteranceRecognizer):
         endpoint: EndpointConfig | None = None,
     ) -> None:
         self.thresholds = thresholds or Thresholds()
+        self.commit_ms = self.thresholds.commit_ms
         super().__init__(endpoint, self.thresholds.min_speech_ms)
         self.description = f"Whisper tiny.en ({model_path})"
         self.model = load_model(model_path)
         _vad()
         self.last_verdict: Verdict | None = None
+
+    def _sure(self, result: Result) -> bool:
+        """Never a "better" before the whole end-of-speech quiet ("better... but my
+        leg is worse"), nor the start of a phrase of another costly answer ("a bit"
+        of "a bit better"), nor a decode Whisper thinks unfinished ("I'm not...")."""
+        if not isinstance(result, Heard) or result.intent == "better":
+            return False
+        said = normalize(result.text)
+        table = _phrase_intents(self._context or phrases.COMMAND_CONTEXT)
+        costly = SYMPTOM_PAIR | SAFETY_INTENTS
+        longer = {i for t, i in table.items() if t.startswith(said + " ") and i in costly}
+        return not result.text.endswith("...") and longer <= {result.intent}
 
     def _finish(
         self,
@@ -254,12 +269,35 @@ class WhisperRecognizer(UtteranceRecognizer):
         return verdict.result
 
     def judge(self, wave: npt.NDArray[np.float32], context: str, event: SegmentEvent) -> Verdict:
+        """The verdict on one utterance.  First on one encoding, the free decode
+        and each answer's shortest phrase: when the decode is a phrase of the context
+        and wins by ``quick_extra`` nats more than the rules ask, that is the answer
+        (most answers: about half the work).  Otherwise on the mean of the shifted
+        encodings, a decode told the context's answers and more candidates."""
         limits = self.thresholds
         voiced = speech_ms(wave, limits.vad_threshold, limits.vad_offsets)
-        encoded = self.model.encode(wave, limits.window_s, limits.shifts)
         seconds = event.speech_ms / 1000
-        [(text, no_speech)] = self.model.free_decode(encoded, seconds)
+        facts: dict[str, Any] = {
+            "no_speech": 1.0,
+            "voiced": voiced,
+            "event": event,
+            "context": context,
+        }
+        first = self.model.encode(wave, limits.window_s, limits.shifts[:1])
         table = _phrase_intents(context)
+        text = ""
+        if limits.quick_extra is not None:
+            [(text, facts["no_speech"])] = self.model.free_decode(first, seconds)
+            quick = self._quick(first, text, facts) if normalize(text) in table else None
+            if quick is not None:
+                return quick
+        encoded = first
+        if len(limits.shifts) > 1:
+            rest = self.model.encode(wave, limits.window_s, limits.shifts[1:])
+            together = (first + rest * (len(limits.shifts) - 1)) / len(limits.shifts)
+            encoded = together.astype(np.float32)
+        if len(limits.shifts) > 1 or limits.quick_extra is None:
+            [(text, facts["no_speech"])] = self.model.free_decode(encoded, seconds)
         told = answer_prompt(context) if limits.prompt_answers else ""
         if told and normalize(text) not in table:
             # Told the context's answers, Whisper spells a Klatt "better" as better,
@@ -267,8 +305,20 @@ class WhisperRecognizer(UtteranceRecognizer):
             # that television": the told decode counts only when it is a phrase.
             [(spelt, _)] = self.model.free_decode(encoded, seconds, (told,))
             text = spelt if normalize(spelt) in table else text
+        full = self._verdict(encoded, text, self._candidates(context, text), facts)
+        return self._verdict_of(full, limits)
+
+    def _verdict(
+        self,
+        encoded: npt.NDArray[np.float32],
+        text: str,
+        candidates: list[Candidate],
+        facts: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Everything ``decide`` needs but the thresholds: the candidates and the free
+        decode scored on ``encoded``."""
+        context: str = facts["context"]
         ids = self.model.ids(text) if text else []
-        candidates = self._candidates(context, text)
         sequences = [self.model.ids(c.text) for c in candidates]
         if ids:
             sequences.append(ids)
@@ -278,21 +328,51 @@ class WhisperRecognizer(UtteranceRecognizer):
         ]
         free_score = scores[-1] if ids else -np.inf
         matched = match_intent(text, context) if text else None
-        return decide(
-            context=context,
-            text=text,
-            free_intent=matched.intent if isinstance(matched, Heard) else None,
-            free_score=float(free_score),
-            candidates=scored,
-            no_speech=no_speech,
-            voiced_ms=voiced,
-            speech_ms=event.speech_ms,
-            start_ms=event.start_ms,
-            end_ms=event.end_ms,
-            limits=limits,
-        )
+        if isinstance(matched, Heard) and matched.confidence >= KEYWORD_CONFIDENCE:
+            # The decode is one of its intent's phrasings as Whisper spells it ("4."
+            # fits a spoken four 5 nats better than "Four."): it is that intent's
+            # candidate too.  Not a typo forgiven by the matcher ("Banner").
+            scored.append(Candidate(text, matched.intent, float(free_score)))
+        event: SegmentEvent = facts["event"]
+        return {
+            "context": context,
+            "text": text,
+            "free_intent": matched.intent if isinstance(matched, Heard) else None,
+            "free_score": float(free_score),
+            "candidates": scored,
+            "no_speech": facts["no_speech"],
+            "voiced_ms": facts["voiced"],
+            "speech_ms": event.speech_ms,
+            "start_ms": event.start_ms,
+            "end_ms": event.end_ms,
+        }
 
-    def _candidates(self, context: str, text: str) -> list[Candidate]:
+    def _quick(
+        self, encoded: npt.NDArray[np.float32], text: str, facts: dict[str, Any]
+    ) -> Verdict | None:
+        """The verdict on the decode (a phrase) against each answer's shortest phrase,
+        when it wins by ``quick_extra`` more than the rules ask (None otherwise)."""
+        limits = self.thresholds
+        extra = limits.quick_extra or 0.0
+        stricter = replace(
+            limits,
+            margin=limits.margin + extra,
+            safety_margin=limits.safety_margin + extra,
+            symptom_margin=limits.symptom_margin + extra,
+        )
+        candidates = self._candidates(facts["context"], text, quick=True)
+        measured = self._verdict(encoded, text, candidates, facts)
+        if self._verdict_of(measured, stricter).reason != "ok":
+            return None
+        return self._verdict_of(measured, limits)
+
+    @staticmethod
+    def _verdict_of(measured: dict[str, Any], limits: Thresholds) -> Verdict:
+        return decide(**measured, limits=limits)
+
+    def _candidates(self, context: str, text: str, quick: bool = False) -> list[Candidate]:
+        """Each answer's shortest phrase, any command the decode names, and (unless
+        ``quick``: the decode is a phrase) the phrases nearest to the decode."""
         chosen: dict[str, str] = {}
         commands = set(phrases.intents(phrases.COMMAND_CONTEXT))
         for intent, texts in canonical_phrases(context).items():
@@ -300,7 +380,9 @@ class WhisperRecognizer(UtteranceRecognizer):
                 chosen.update((t, intent) for t in texts[:1])
         table = _phrase_intents(context)
         said = normalize(text)
-        if said:
+        if said and quick:
+            chosen[said] = table[said]
+        elif said:
             for near in difflib.get_close_matches(said, list(table), NEAREST, 0.4):
                 chosen[near] = table[near]
             # Each answer's own phrasings closest to what was heard, however far:
@@ -310,7 +392,7 @@ class WhisperRecognizer(UtteranceRecognizer):
                 if intent not in commands:
                     closest = difflib.get_close_matches(said, phrasings, PER_ANSWER, 0.0)
                     chosen.update((t, intent) for t in closest)
-            for intent, texts in canonical_phrases(context).items():
-                if intent in commands and any(w in said.split() for t in texts for w in t.split()):
-                    chosen.setdefault(texts[0], intent)
+        for intent, texts in canonical_phrases(context).items():
+            if intent in commands and any(w in said.split() for t in texts for w in t.split()):
+                chosen.setdefault(texts[0], intent)
         return [Candidate(t, i, 0.0) for t, i in chosen.items()]

@@ -61,6 +61,10 @@ class Thresholds:
     symptom_margin: float = 4.0  # better / worse against each other
     # more margin when the free decode means nothing (1.0 only lost right answers)
     unmatched_extra: float = 0.0
+    # A decode that is a phrase, on one encoding against each answer's shortest
+    # phrase, is taken when it wins by this much more than the margins (None: never)
+    quick_extra: float | None = 1.0
+    commit_ms: int = 100  # quiet after the speech when a sure answer is given
 
 
 def _best_per_intent(candidates: list[Candidate]) -> list[Candidate]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,10 @@ def bench_hold(pulse: PulseAudio, settings: Settings, seconds: int) -> dict[str,
     recording = pulse.record_speaker()
     try:
         with Session(pulse, engine, settings, warm=engine.lines()) as session:
+            # as in a session, the lines that may come next are rendered during the hold
+            ahead = _RenderAhead(getattr(session.speaker, "synth", None))
             session.thread.join(timeout=seconds + 30)
+            ahead.stop()
             time.sleep(0.5)
             started = session.speaker.started_ms
             origin = session.origin
@@ -65,7 +70,35 @@ def bench_hold(pulse: PulseAudio, settings: Settings, seconds: int) -> dict[str,
         **_errors("hold", errors, engine.start_ms, seconds),
         **_errors("hold_recorded", heard, engine.start_ms, seconds),
         "hold_recorded_jitter_max_ms": round(max(jitter), 1) if jitter else None,
+        "hold_lines_rendered_meanwhile": ahead.rendered,
     }
+
+
+class _RenderAhead:
+    """Renders the engine's fixed lines (none on disk yet) until stopped, one at a
+    time, as ``ui.ahead.Prerenderer`` does while the person holds a position."""
+
+    def __init__(self, synth: Any) -> None:
+        from ..ui.ahead import fixed_lines
+
+        self.rendered = 0
+        self._stop = threading.Event()
+        self._lines = fixed_lines() if synth is not None else []
+        self._synth = synth
+        self._thread = threading.Thread(target=self._work, daemon=True, name="bench-ahead")
+        self._thread.start()
+
+    def _work(self) -> None:
+        for line in self._lines:
+            if self._stop.is_set():
+                return
+            if not self._synth.cached(line):
+                self._synth.warm_one(line)
+                self.rendered += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 def _errors(
@@ -100,57 +133,115 @@ def bench_idle(pulse: PulseAudio, settings: Settings, seconds: float) -> dict[st
     return {"idle_cpu_percent": round(100 * cpu / wall, 1)}
 
 
-def bench_startup(pulse: PulseAudio, home: Path, voice: str, runs: int = 3) -> dict[str, Any]:
-    """``backcoach run`` from launch to its first sound on the speaker; its peak RSS."""
-    firsts, peaks = [], []
+def bench_startup(
+    pulse: PulseAudio, home: Path, voice: str, engine: str = "auto", runs: int = 3
+) -> dict[str, Any]:
+    """``backcoach run`` from launch to its first sound on the speaker; its peak RSS,
+    alone and with the Piper process it starts (``tts/piper_child.py``)."""
+    firsts: list[float] = []
+    peaks: list[Memory] = []
     for _ in range(runs):
-        recording = pulse.record_speaker()
-        time.sleep(0.3)
-        env = pulse.client_env() | {"BACKCOACH_HOME": str(home)}
-        launched = time.monotonic()
-        process = subprocess.Popen(
-            [*RUN_COMMAND, "--output-device=pulse", f"--voice={voice}"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        first = None
-        peak = 0
-        deadline = launched + 20
-        while time.monotonic() < deadline:
-            peak = max(peak, _vm_hwm_kb(process.pid))
-            samples, times = recording.timeline()
-            loud = np.flatnonzero(np.abs(samples) > 1000)
-            if first is None and loud.size:
-                first = float(times[loud[0]]) - launched
-            if first is not None and time.monotonic() - launched > first + 3:
-                break
-            time.sleep(0.02)
-        process.send_signal(2)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        recording.stop()
+        first, memory = _one_start(pulse, home, voice, engine)
         if first is not None:
             firsts.append(first)
-        peaks.append(peak)
+        peaks.append(memory)
+    alone = [m.session_kb for m in peaks]
+    together = [m.together_kb for m in peaks]
     return {
         "first_word_s": round(float(np.median(firsts)), 2) if firsts else None,
         "first_word_runs_s": [round(f, 2) for f in firsts],
-        "peak_rss_mb": round(max(peaks) / 1024, 1) if peaks else None,
-        # the first run renders what it says (loads Piper), the second what the first
+        # the session process alone (VmHWM): what ``backcoach run`` itself holds
+        "peak_rss_mb": round(max(alone) / 1024, 1) if alone else None,
+        # the first run renders what it says (Piper), the second what the first
         # had no time to; by the last, the opening lines are all on disk
-        "peak_rss_runs_mb": [round(p / 1024) for p in peaks],
-        "peak_rss_cached_mb": round(peaks[-1] / 1024, 1) if len(peaks) > 2 else None,
+        "peak_rss_runs_mb": [round(p / 1024) for p in alone],
+        "peak_rss_cached_mb": round(alone[-1] / 1024, 1) if len(alone) > 2 else None,
+        # the Piper process's own peak (VmHWM), and the most resident at once
+        # (session + Piper, VmRSS sampled every 20 ms)
+        "peak_rss_render_runs_mb": [round(m.child_kb / 1024) for m in peaks],
+        "peak_rss_together_mb": round(max(together) / 1024, 1) if together else None,
+        "peak_rss_together_runs_mb": [round(t / 1024) for t in together],
+        "peak_pss_together_runs_mb": [round(m.together_pss_kb / 1024) for m in peaks],
     }
 
 
-def _vm_hwm_kb(pid: int) -> int:
+@dataclass
+class Memory:
+    session_kb: int = 0  # VmHWM of ``backcoach run``
+    child_kb: int = 0  # the largest VmHWM of a process it started
+    together_kb: int = 0  # the largest sum of VmRSS over the tree, sampled
+    together_pss_kb: int = 0  # the same in PSS: pages the two share counted once
+
+    def sample(self, pid: int) -> None:
+        self.session_kb = max(self.session_kb, _status_kb(pid, "VmHWM"))
+        children = _children(pid)
+        total = _status_kb(pid, "VmRSS")
+        for child in children:
+            self.child_kb = max(self.child_kb, _status_kb(child, "VmHWM"))
+            total += _status_kb(child, "VmRSS")
+        self.together_kb = max(self.together_kb, total)
+        if children:  # alone, PSS is RSS less what other processes share
+            pss = sum(_pss_kb(p) for p in (pid, *children))
+            self.together_pss_kb = max(self.together_pss_kb, pss)
+
+
+def _one_start(
+    pulse: PulseAudio, home: Path, voice: str, engine: str
+) -> tuple[float | None, Memory]:
+    recording = pulse.record_speaker()
+    time.sleep(0.3)
+    env = pulse.client_env() | {"BACKCOACH_HOME": str(home)}
+    launched = time.monotonic()
+    process = subprocess.Popen(
+        [*RUN_COMMAND, "--output-device=pulse", f"--voice={voice}", f"--engine={engine}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    first = None
+    memory = Memory()
+    deadline = launched + 20
+    while time.monotonic() < deadline:
+        memory.sample(process.pid)
+        samples, times = recording.timeline()
+        loud = np.flatnonzero(np.abs(samples) > 1000)
+        if first is None and loud.size:
+            first = float(times[loud[0]]) - launched
+        if first is not None and time.monotonic() - launched > first + 3:
+            break
+        time.sleep(0.02)
+    process.send_signal(2)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    recording.stop()
+    return first, memory
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(c) for c in text.split()]
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _status_kb(pid: int, field: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         pass

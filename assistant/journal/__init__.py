@@ -19,6 +19,7 @@ from .models import (
     OUTCOME_LABELS,
     CommandRecord,
     ExerciseRecord,
+    LocationRecord,
     SessionRecord,
 )
 from .policy import Recordable, open_session_journal, record_entry
@@ -36,6 +37,7 @@ __all__ = [
     "ExerciseRecord",
     "Journal",
     "JournalLocked",
+    "LocationRecord",
     "SessionRecord",
     "describe_error",
     "open_journal",

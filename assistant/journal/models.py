@@ -15,6 +15,7 @@ __all__ = [
     "OUTCOME_LABELS",
     "ExerciseRecord",
     "CommandRecord",
+    "LocationRecord",
     "SessionRecord",
 ]
 
@@ -73,6 +74,15 @@ class CommandRecord:
 
 
 @dataclass(frozen=True)
+class LocationRecord:
+    """An answer to the where-is-the-pain question (a ``pain_location`` entry)."""
+
+    phase: str  # "before" (the session asks it after the first rating)
+    location: str  # back | buttock | thigh | below-knee
+    side: str | None = None  # left | right | both | middle; None when not answered
+
+
+@dataclass(frozen=True)
 class SessionRecord:
     id: int
     started_at: datetime
@@ -89,7 +99,11 @@ class SessionRecord:
     exercises: tuple[ExerciseRecord, ...] = field(default_factory=tuple)
     commands: tuple[CommandRecord, ...] = field(default_factory=tuple)
     #: Where the pain was when the session asked (``pain_location`` entries), in order.
-    pain_locations: tuple[str, ...] = field(default_factory=tuple)
+    locations: tuple[LocationRecord, ...] = field(default_factory=tuple)
+
+    @property
+    def pain_locations(self) -> tuple[str, ...]:
+        return tuple(place.location for place in self.locations)
 
     @property
     def exercises_done(self) -> tuple[ExerciseRecord, ...]:

@@ -10,7 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from ..vocab import LogKind
-from .models import IN_PROGRESS, INTERRUPTED, CommandRecord, ExerciseRecord, SessionRecord
+from .models import (
+    IN_PROGRESS,
+    INTERRUPTED,
+    CommandRecord,
+    ExerciseRecord,
+    LocationRecord,
+    SessionRecord,
+)
 
 __all__ = ["INTERRUPTED_REASON", "Query", "pid_alive", "read_sessions"]
 
@@ -83,19 +90,25 @@ def _commands(query: Query, first: int) -> dict[int, list[CommandRecord]]:
     return commands
 
 
-def _locations(query: Query, first: int) -> dict[int, list[str]]:
+def _locations(query: Query, first: int) -> dict[int, list[LocationRecord]]:
     """The answers to the where-is-the-pain question (kept as ``pain_location`` entries)."""
-    locations: dict[int, list[str]] = {}
+    locations: dict[int, list[LocationRecord]] = {}
     for sid, data in query(
         "SELECT session_id, data FROM entries WHERE kind = ? AND session_id >= ? ORDER BY id",
         (LogKind.PAIN_LOCATION.value, first),
     ):
         try:
-            where = json.loads(data).get("location")
+            entry = json.loads(data)
+            where, phase, side = entry.get("location"), entry.get("phase"), entry.get("side")
         except (ValueError, AttributeError):  # a damaged entry: the rest still counts
             continue
         if isinstance(where, str) and where:
-            locations.setdefault(sid, []).append(where)
+            record = LocationRecord(
+                phase=phase if isinstance(phase, str) and phase else "before",
+                location=where,
+                side=side if isinstance(side, str) and side else None,
+            )
+            locations.setdefault(sid, []).append(record)
     return locations
 
 
@@ -146,7 +159,7 @@ def read_sessions(query: Query, last: int | None, now: datetime) -> list[Session
                 pain_after=ratings.get((sid, "after")),
                 exercises=tuple(exercises.get(sid, ())),
                 commands=tuple(commands.get(sid, ())),
-                pain_locations=tuple(locations.get(sid, ())),
+                locations=tuple(locations.get(sid, ())),
             )
         )
     return result

@@ -7,9 +7,9 @@ import tempfile
 from pathlib import Path
 
 from ..errors import AssistantError
-from .page import CHART_IDS, build_report
+from .page import CHART_IDS, REACH_CHART_ID, build_report
 
-__all__ = ["CHART_IDS", "ReportError", "build_report", "write_report"]
+__all__ = ["CHART_IDS", "REACH_CHART_ID", "ReportError", "build_report", "write_report"]
 
 
 class ReportError(AssistantError):

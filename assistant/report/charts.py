@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import matplotlib
@@ -19,12 +19,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..vocab import Outcome
-from .data import NO_ANSWER, PainPoint
+from .data import NO_ANSWER, PainPoint, ReachPoint
 
 __all__ = [
     "COLOURS",
     "OUTCOME_COLOURS",
     "pain_chart",
+    "reach_chart",
     "answers_chart",
     "weekly_chart",
     "outcomes_chart",
@@ -76,6 +77,23 @@ def _figure(width_in: float, height_in: float) -> Figure:
         return Figure(figsize=(width_in, height_in), layout="constrained")
 
 
+def _date_axis(ax: Any, first: datetime, last: datetime) -> None:
+    span_days = (last - first).days
+    if span_days < 1:
+        # One day: pad it so a single session is not squashed against an edge.
+        ax.set_xlim(
+            float(mdates.date2num(first - timedelta(days=1))),  # type: ignore[no-untyped-call]
+            float(mdates.date2num(last + timedelta(days=1))),  # type: ignore[no-untyped-call]
+        )
+    if span_days <= 90:
+        # Whole days only, never the same date twice on the axis.
+        locator: Any = mdates.DayLocator(interval=max(1, -(-(span_days + 2) // 8)))  # type: ignore[no-untyped-call]
+    else:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
+
+
 def pain_chart(points: list[PainPoint]) -> str | None:
     """Pain (0–10) before and after each session, over time."""
     if not points:
@@ -101,20 +119,7 @@ def pain_chart(points: list[PainPoint]) -> str | None:
         ax.set_yticks(range(0, 11, 2))
         ax.set_ylabel("Pain (0 = none, 10 = worst)")
         ax.grid(axis="y", alpha=0.3)
-        span_days = (points[-1].when - points[0].when).days
-        if span_days < 1:
-            # One day: pad it so a single session is not squashed against an edge.
-            ax.set_xlim(
-                float(mdates.date2num(points[0].when - timedelta(days=1))),  # type: ignore[no-untyped-call]
-                float(mdates.date2num(points[-1].when + timedelta(days=1))),  # type: ignore[no-untyped-call]
-            )
-        if span_days <= 90:
-            # Whole days only, never the same date twice on the axis.
-            locator: Any = mdates.DayLocator(interval=max(1, -(-(span_days + 2) // 8)))  # type: ignore[no-untyped-call]
-        else:
-            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
+        _date_axis(ax, points[0].when, points[-1].when)
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=2)
         return _svg(fig, "pain")
 
@@ -194,3 +199,43 @@ def outcomes_chart(counts: Counter[str], labels: dict[str, str]) -> str | None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0, max(counts.values()) * 1.15 + 0.5)
         return _svg(fig, "outcomes")
+
+
+def reach_chart(points: list[ReachPoint], places: list[str]) -> str | None:
+    """How far from the spine the pain reached, per session: the answer at the start
+    (and at the end, when the session asked again), lower = nearer the back."""
+    if not points:
+        return None
+    with matplotlib.rc_context(_RC):
+        fig = _figure(8, 3.0)
+        ax = fig.add_subplot()
+        befores = [(p.when, p.before) for p in points if p.before is not None]
+        afters = [(p.when, p.after) for p in points if p.after is not None]
+        for p in points:  # before → after within a session
+            if p.before is not None and p.after is not None and p.before != p.after:
+                ax.annotate(
+                    "",
+                    xy=(mdates.date2num(p.when), p.after),  # type: ignore[no-untyped-call]
+                    xytext=(mdates.date2num(p.when), p.before),  # type: ignore[no-untyped-call]
+                    arrowprops={"arrowstyle": "->", "color": "#555555", "linewidth": 1.5},
+                )
+        for phase, pairs, marker in (("before", befores, "o"), ("after", afters, "s")):
+            if pairs:
+                ax.plot(
+                    [w for w, _ in pairs],  # type: ignore[arg-type]
+                    [r for _, r in pairs],
+                    marker=marker,
+                    linestyle="-" if phase == "before" else "none",
+                    linewidth=2,
+                    markersize=8,
+                    color=COLOURS[phase],
+                    label=f"{'at the start of' if phase == 'before' else 'at the end of'} "
+                    "the session",
+                )
+        ax.set_ylim(-0.4, len(places) - 0.6)
+        ax.set_yticks(range(len(places)), places)
+        ax.set_ylabel("Furthest point of the pain")
+        ax.grid(axis="y", alpha=0.3)
+        _date_axis(ax, points[0].when, points[-1].when)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, ncols=2)
+        return _svg(fig, "reach")

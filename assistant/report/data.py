@@ -14,6 +14,8 @@ __all__ = [
     "STOP_OUTCOMES",
     "PainPoint",
     "pain_points",
+    "ReachPoint",
+    "reach_points",
     "answers_by_exercise",
     "sessions_per_week",
     "outcome_counts",
@@ -37,6 +39,29 @@ class PainPoint:
     when: datetime
     before: int | None
     after: int | None
+
+
+@dataclass(frozen=True)
+class ReachPoint:
+    """How far from the spine the pain reached (an index of ``places``), by phase."""
+
+    when: datetime
+    before: int | None
+    after: int | None
+
+
+def reach_points(sessions: list[SessionRecord], places: tuple[str, ...]) -> list[ReachPoint]:
+    """Each session that asked where the pain was: its furthest point at the start and,
+    when asked again, at the end (the last answer of each phase counts)."""
+    result = []
+    for s in sessions:
+        reach: dict[str, int] = {}
+        for place in s.locations:
+            if place.location in places:
+                reach[place.phase] = places.index(place.location)
+        if reach:
+            result.append(ReachPoint(s.started_at, reach.get("before"), reach.get("after")))
+    return result
 
 
 def pain_points(sessions: list[SessionRecord]) -> list[PainPoint]:

@@ -20,21 +20,27 @@ from .data import (
     date_span,
     outcome_counts,
     pain_points,
+    reach_points,
     sessions_per_week,
     stops,
 )
 from .periods import (
+    LOCATION_ORDER,
     centralisation,
     exercise_answers,
     exercise_names,
     periods_html,
+    place_words,
     routine_titles,
+    where_text,
 )
 
-__all__ = ["build_report", "CHART_IDS"]
+__all__ = ["build_report", "CHART_IDS", "REACH_CHART_ID"]
 
 #: The ``id`` of each chart's ``<img>`` in the page.
 CHART_IDS: tuple[str, ...] = ("chart-pain", "chart-answers", "chart-weekly", "chart-outcomes")
+#: The centralisation chart's ``id``: only when some session asked where the pain was.
+REACH_CHART_ID = "chart-reach"
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -187,6 +193,31 @@ def _pain_section(sessions: list[SessionRecord]) -> str:
     )
 
 
+def _reach_section(sessions: list[SessionRecord]) -> str:
+    places = place_words()
+    svg = charts.reach_chart(reach_points(sessions, LOCATION_ORDER), places)
+    summary = f"<p><b>Over the whole span:</b> {escape(centralisation(sessions))}</p>"
+    if svg is None:
+        return "<h2>Where the pain reached</h2>" + summary
+    rows = [[escape(_when(s.started_at)), escape(where_text(s))] for s in sessions if s.locations]
+    return (
+        "<h2>Where the pain reached</h2>"
+        + summary
+        + "<figure>"
+        + _img(
+            REACH_CHART_ID,
+            svg,
+            "Chart of how far from the spine the pain reached in each session, over time",
+        )
+        + "<figcaption>The furthest point of the pain when the session asked, from the back "
+        f"outwards ({escape(' → '.join(places))}). Lower is nearer the spine: pain moving "
+        "down the chart over the weeks is centralising, which is a good sign.</figcaption>"
+        "</figure><details><summary>Where the pain was, as a table</summary>"
+        + _table(["Session", "Where the pain was"], rows)
+        + "</details>"
+    )
+
+
 def _answers_section(sessions: list[SessionRecord]) -> str:
     names = exercise_names()
     counts = {names.get(k, k): v for k, v in answers_by_exercise(sessions).items()}
@@ -312,10 +343,10 @@ def build_report(
         "computer.</p>",
         _summary(sessions),
         _pain_section(sessions),
+        _reach_section(sessions),
         _answers_section(sessions),
         _weekly_section(sessions),
         _stops_section(sessions),
-        f"<p><b>Over the whole span:</b> {escape(centralisation(sessions))}</p>",
         _sessions_section(sessions),
         periods_html(sessions, by),
         "<footer>Everything in this page is self-reported by the person doing the exercises, "

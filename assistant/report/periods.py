@@ -25,6 +25,8 @@ __all__ = [
     "exercise_names",
     "routine_titles",
     "locations_of",
+    "place_words",
+    "where_text",
     "periods",
     "periods_html",
 ]
@@ -38,6 +40,29 @@ _LOCATION_WORDS = {
     "thigh": "thigh",
     "below-knee": "below the knee",
 }
+_SIDE_WORDS = {
+    "left": "left side",
+    "right": "right side",
+    "both": "both sides",
+    "middle": "in the middle",
+}
+
+
+def place_words() -> list[str]:
+    """The chart's labels for ``LOCATION_ORDER``, from the spine outwards."""
+    return [_LOCATION_WORDS[loc].removesuffix(" only") for loc in LOCATION_ORDER]
+
+
+def where_text(session: SessionRecord) -> str:
+    """Where the pain was and on which side, as the session recorded it ("thigh, left
+    side"); an answer given again at the end of the session follows an arrow."""
+    parts = []
+    for place in session.locations:
+        words = _LOCATION_WORDS.get(place.location, place.location)
+        if place.side:
+            words += f", {_SIDE_WORDS.get(place.side, place.side)}"
+        parts.append(("at the end: " if place.phase == "after" else "") + words)
+    return " → ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -178,8 +203,7 @@ def _period_html(
             f'<span class="pain">{_pain(s)}</span>',
         ]
         if asked:
-            where = [_LOCATION_WORDS.get(loc, loc) for loc in locations_of(s)]
-            cells.append(escape(", ".join(where) or "not asked"))
+            cells.append(escape(where_text(s) or "not asked"))
         cells += [_exercises(s, names), _ended(s)]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     stops = sum(s.outcome != "completed" for s in sessions)

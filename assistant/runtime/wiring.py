@@ -54,11 +54,16 @@ def _open_voice(
 
     resolve_device(settings.input_device, "input")
     resolve_device(settings.output_device, "output")
-    player = SoundDevicePlayer(clock, settings.output_device)
-    player.open()  # first: a stream takes a moment to start running
-    # Piper (or espeak-ng, with a notice when Piper is missing)
+    # Piper (or espeak-ng, with a notice when Piper is missing); with nothing on disk
+    # yet its model loads (since ``backcoach run`` started, or now) while the stream starts
     synth = open_synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir(), notice)
-    getattr(synth, "preload_if_new", lambda: None)()  # Piper with nothing on disk yet
+    getattr(synth, "preload_if_new", lambda: None)()
+    player = SoundDevicePlayer(clock, settings.output_device)
+    try:
+        player.open()  # a stream takes a moment to start running
+    except BaseException:
+        synth.close()
+        raise
     return VoiceSpeaker(synth, player), synth
 
 

@@ -3,23 +3,25 @@
 Piper takes ~0.1-0.2 x real time here, so a sentence costs a few hundred
 milliseconds: every line is kept on disk per voice (``LineCache``) and long lines
 are rendered a sentence at a time (``chunks``), so the first sentence plays
-while the rest is being made.  The model (~0.8 s to load, ~90 MB, and up to ~100 MB
-more while it renders a long sentence) is loaded only for the first line not found
-on disk, so a session whose words are all cached starts at once and never loads it.
+while the rest is being made.  Piper itself runs in a process of its own
+(``piper_process``): its model (~0.8 s to load, ~90 MB, and ~60-80 MB more while it
+renders a sentence) never weighs on the session's memory, is loaded only for the
+first line not found on disk, and is given back a few seconds after the last one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..errors import SpeechOutputError
 from .cache import LineCache, voice_folder_name
+from .piper_process import PiperProcess, RenderError
 from .synth import Audio, _trim
 
 __all__ = ["PiperSynth", "PIPER_WPM", "SENTENCE_GAP_S"]
@@ -37,6 +39,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
 def _split_sentences(text: str) -> list[str]:
     parts = [part.strip() for part in _SENTENCE_END.split(text)]
     return [part for part in parts if part] or [text]
+
+
+def _config_rate(config: Path) -> int:
+    try:
+        rate = json.loads(config.read_text(encoding="utf-8"))["audio"]["sample_rate"]
+        return int(rate)
+    except (OSError, ValueError, KeyError, TypeError):
+        return 22050  # Piper's "medium" voices; the child says the real rate
 
 
 class PiperSynth:
@@ -64,84 +74,60 @@ class PiperSynth:
         voice_id = f"{model.name}:{model.stat().st_size}"
         folder = cache_dir / "tts" / voice_folder_name(voice_id) if cache_dir else None
         self.cache = LineCache(folder, f"{self.length_scale}|{volume:.3f}")
-        self._voice: Any = None
-        self._error: BaseException | None = None
-        self._synth_lock = threading.Lock()
-        self._closed = False
-        self._loaded = threading.Event()
-        self._loader: threading.Thread | None = None
-        self._loader_lock = threading.Lock()
+        # Piper runs in a child process: the session's own memory never holds it
+        self._process = PiperProcess(self.model, self.config)
+        self._sample_rate = _config_rate(self.config)
         self.hits = 0
         self.misses = 0
 
     @property
     def sample_rate(self) -> int:
-        return 22050 if self._voice is None else int(self._voice.config.sample_rate)
-
-    def _load(self) -> None:
-        try:
-            from piper import PiperVoice
-
-            self._voice = PiperVoice.load(self.model, self.config)
-        except BaseException as exc:  # reported on the first line that needs the model
-            self._error = exc
-        finally:
-            self._loaded.set()
+        return self._sample_rate
 
     @property
     def model_loading(self) -> bool:
         """The model has been asked for (a line was not on disk)."""
-        return self._loader is not None
+        return self._process.spawned > 0
+
+    @property
+    def render_pid(self) -> int | None:
+        """The rendering process, while it runs (it ends when idle)."""
+        return self._process.pid
 
     def preload_if_new(self) -> None:
         """Nothing of this voice on disk yet (a first session): its first line will need
-        the model, so loading starts now, while the session is being set up."""
+        the model, so it starts loading now, in its own process, while the session
+        is being set up."""
         folder = self.cache.folder
         if folder is None or not any(folder.glob("*.flac")):
             self.preload()
 
     def preload(self) -> None:
-        """Start loading the model in the background (a line found on disk never needs it)."""
-        with self._loader_lock:
-            if self._loader is None:
-                self._loader = threading.Thread(target=self._load, daemon=True, name="piper-load")
-                self._loader.start()
-
-    def _piper(self) -> Any:
-        self.preload()
-        self._loaded.wait()
-        if self._error is not None:
-            raise SpeechOutputError(
-                f"Piper could not load {self.model} ({self._error}); "
-                'set voice = "en-us" in config.toml to use espeak-ng'
-            ) from self._error
-        return self._voice
+        """Start the rendering process, which loads the model (a line found on disk
+        never needs it)."""
+        # a failure is reported on the first line that needs the model
+        with contextlib.suppress(OSError, RenderError):
+            self._process.start()
 
     def close(self) -> None:
-        """Wait for a rendering in progress and refuse new ones: onnxruntime aborts the
-        whole process if the interpreter exits while one of its threads is running."""
-        with self._loader_lock:
-            loader = self._loader
-        if loader is not None:
-            loader.join(timeout=10)
-        with self._synth_lock:
-            self._closed = True
+        """End the rendering process (after the line in progress)."""
+        self._process.close()
 
     # ------------------------------------------------------------- rendering
 
     def _render(self, sentence: str) -> Audio:
-        from piper import SynthesisConfig
-
-        voice = self._piper()
-        config = SynthesisConfig(length_scale=self.length_scale, volume=0.9 * self.volume)
-        with self._synth_lock:
-            if self._closed:
-                raise SpeechOutputError("the Piper voice was closed")
-            pieces = [chunk.audio_int16_array for chunk in voice.synthesize(sentence, config)]
-        if not pieces:
+        try:
+            samples, rate = self._process.render(sentence, self.length_scale, 0.9 * self.volume)
+        except (OSError, ValueError, RenderError) as exc:  # ValueError: closed meanwhile
+            if isinstance(exc, RenderError) and exc.loading:
+                raise SpeechOutputError(
+                    f"Piper could not load {self.model} ({exc}); "
+                    'set voice = "en-us" in config.toml to use espeak-ng'
+                ) from exc
+            raise SpeechOutputError(f"Piper could not render {sentence!r} ({exc})") from exc
+        if not samples.size:
             raise SpeechOutputError(f"Piper produced no audio for {sentence!r}")
-        rate = int(voice.config.sample_rate)
-        return _trim(Audio(np.concatenate(pieces).astype(np.int16), rate))
+        return _trim(Audio(samples, rate))
 
     def chunks(self, text: str, cacheable: bool = False) -> Iterator[Audio]:
         """The line's audio, a sentence at a time when it has to be rendered (so

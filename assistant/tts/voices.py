@@ -27,6 +27,7 @@ __all__ = [
     "Synth",
     "is_piper",
     "open_synth",
+    "open_synth_early",
     "piper_available",
     "piper_model",
 ]
@@ -116,6 +117,24 @@ def piper_model(voice: str) -> Path:
     )
 
 
+#: Piper voices opened before the session asked for them (``open_synth_early``).
+_EARLY: dict[tuple[str, int, float, Path | None], Synth] = {}
+
+
+def open_synth_early(voice: str, rate_wpm: int, volume: float, cache_dir: Path | None) -> None:
+    """A first session with a Piper voice (nothing of it on disk) starts its model
+    loading now, in its own process, while this one imports and opens the rest
+    (~1 s on two cores); ``open_synth`` then gives that voice."""
+    if not is_piper(voice) or piper_available() is not None:
+        return
+    try:
+        synth = open_synth(voice, rate_wpm, volume, cache_dir)
+    except SpeechOutputError:
+        return  # said when the session opens its voice
+    getattr(synth, "preload_if_new", lambda: None)()
+    _EARLY[(voice, rate_wpm, volume, cache_dir)] = synth
+
+
 def open_synth(
     voice: str,
     rate_wpm: int,
@@ -125,6 +144,9 @@ def open_synth(
 ) -> Synth:
     """The synthesiser for ``voice``; espeak-ng, said in a ``caption("system", ...)``,
     when Piper is missing."""
+    early = _EARLY.pop((voice, rate_wpm, volume, cache_dir), None)
+    if early is not None:
+        return early
     if not is_piper(voice):
         return Pyttsx3Synth(voice, rate_wpm, volume, cache_dir)
     missing = piper_available()
