@@ -298,30 +298,24 @@ SCENARIOS = sorted((fixtures_dir() / "scenarios").glob("*.yaml"))
 WHISPER_MISSES = {"extension_side_glide_better"}
 #: Failing through Whisper; each must come off.  Diagnosed (espeak-ng en-us+klatt2
 #: ``say:`` replies): "that hurts" is heard as "let earth" (out of vocabulary), so
-#: a typed scenario's ouch mid-count is missed (i12_01); "that was easy" is decoded
-#: right but its intent's phrases score under another's (decode disagrees:
-#: i12_07_flexion_easy_climbs); "in the middle" as "in some age or." (i12_05_central,
-#: i12_05_past_baseline);
+#: a typed scenario's ouch mid-count is missed (i12_01); "in the middle" as "in
+#: some age or." (i12_05_central, i12_05_past_baseline, i12_05_spreads);
 #: "above the knee" (a recording) as "the baflani", taken for unsure at 0.55
-#: (i12_05_location_recorded); the others are not yet diagnosed turn by turn.
+#: (i12_05_location_recorded); "a bit better" as "I'll be a spider." (out of
+#: vocabulary: i12_07_flexion_standing_same).
 WHISPER_NOT_YET = {
     "i12_01_ouch_knee_to_chest_typed",
-    "i12_04_skip_asks_first_typed",
     "i12_05_central_pain_one_sided_typed",
     "i12_05_location_recorded",
     "i12_05_past_baseline_mid_hold_spoken",
     "i12_05_spreads_past_baseline_typed",
-    "i12_06_stenosis_skip_no_praise_typed",
-    "i12_07_flexion_easy_climbs_typed",
     "i12_07_flexion_standing_same",
 }
 
 #: In the location context, "my buttock" (the told decode says "My buttock." but
-#: the phrase scores under another intent) and "skip" ("Scab": commands are not
-#: scored in the location context unless the decode names one) are asked again.
+#: the phrase scores under another intent) is asked again.
 WHISPER_LOCATION = {
     "i12_05_same_place_asks_again_typed",
-    "i12_05_skip_location_typed",
 }
 
 

@@ -202,7 +202,10 @@ def test_microphone_and_speaker_back_together_is_said_once() -> None:
 def test_a_hold_inside_a_repetition_does_not_count_with_the_repetition_numbers() -> None:
     driver = make("stretches", start="press-up")  # ten press-ups, each held ten seconds
     driver.run_until_question()
+    # nobody said ready: "Let's start." then the count
     counted = driver.texts()[driver.texts().index(prompts.SAY_READY) + 1 :]
+    assert counted[0] == prompts.LETS_START
+    counted = counted[1:]
     first_rep = counted[: counted.index("Two, press up.")]
     assert first_rep == ["One, press up.", "Hold, ten seconds.", "Three, two, one.", "And down."]
     numbers = {prompts.countdown(n) for n in range(1, 11)}

@@ -190,6 +190,23 @@ def test_repetitions_are_counted_at_the_tempo_on_the_clock() -> None:
     assert data["reps_done"] == 10 and data["hold_s_done"] == 20.0
 
 
+def test_when_nobody_says_ready_the_count_is_announced_a_lead_in_before_it_starts() -> None:
+    driver = make("extension", start="press-up")
+    driver.run_until_question()
+    start = driver.said_at(prompts.LETS_START, exact=True)
+    assert driver.said_at("One, press up.") - start == LEAD_IN_MS
+    texts = driver.texts()
+    assert texts.index(prompts.SAY_READY) + 1 == texts.index(prompts.LETS_START)
+
+
+def test_help_while_the_count_waits_says_to_say_ready() -> None:
+    driver = make("extension", start="press-up")
+    said = driver.run_until_said("Say ready")
+    driver.advance(driver.speech_time(said.text) + 2_000)
+    driver.answer("help")
+    assert any("Say ready when you're in position, and I'll start" in t for t in driver.texts())
+
+
 def test_ready_starts_the_count_a_lead_in_later() -> None:
     driver = make("extension", start="side-glide")
     ready = driver.run_until_said("Say ready")

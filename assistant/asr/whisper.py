@@ -35,6 +35,7 @@ from .matcher import match_intent, normalize
 from .protocol import Result
 from .utterance import UtteranceRecognizer
 from .verdict import Verdict
+from .whisper_phrases import _phrase_intents, _phrases_by_intent, answer_prompt, canonical_phrases
 from .whisper_rules import SAFETY_INTENTS, SYMPTOM_PAIR, Candidate, Thresholds, decide
 
 __all__ = ["WhisperModel", "WhisperRecognizer", "load_model", "canonical_phrases"]
@@ -184,45 +185,6 @@ def speech_ms(
         return 0
     probs = np.asarray(_vad()(np.ascontiguousarray(np.concatenate(pieces)))).reshape(-1)
     return int(np.sum(probs > threshold)) * 32 // len(offsets)
-
-
-@lru_cache(maxsize=16)
-def canonical_phrases(context: str) -> dict[str, tuple[str, ...]]:
-    """Per intent of the context (global commands included), its shortest phrases,
-    the one or two a person most likely says: fewest words, then the words most of
-    the intent's phrasings share ("better" before "eased"), then as listed.  Never
-    hash order: the verdict must not change from one run to the next."""
-    chosen: dict[str, tuple[str, ...]] = {}
-    for intent, texts in _phrases_by_intent(context).items():
-        unique = list(dict.fromkeys(texts))
-        shared = {w: sum(w in t.split() for t in unique) for t in unique for w in t.split()}
-        ranked = sorted(
-            enumerate(unique),
-            key=lambda it: (len(it[1].split()), -min(shared[w] for w in it[1].split()), it[0]),
-        )
-        chosen[intent] = tuple(text for _, text in ranked[:2])
-    return chosen
-
-
-@lru_cache(maxsize=16)
-def answer_prompt(context: str) -> str:
-    """The context's answers, as Whisper's text before: "Better, worse, same, maybe." """
-    commands = set(phrases.intents(phrases.COMMAND_CONTEXT))
-    names = [t[0] for i, t in canonical_phrases(context).items() if i not in commands]
-    return (", ".join(names).capitalize() + ".") if names else ""
-
-
-@lru_cache(maxsize=16)
-def _phrase_intents(context: str) -> dict[str, str]:
-    return {p.text: p.intent for p in phrases.expand(context)}
-
-
-@lru_cache(maxsize=16)
-def _phrases_by_intent(context: str) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for phrase in phrases.expand(context):
-        found.setdefault(phrase.intent, []).append(phrase.text)
-    return found
 
 
 class WhisperRecognizer(UtteranceRecognizer):

@@ -117,6 +117,8 @@ class Commands:
             text = prompts.PAUSED
         elif question is not None:
             text = question.help_text or prompts.help_for_question(question.options)
+        elif flow.counter.waiting_to_start:  # the count waits for "ready"
+            text = prompts.READY_HELP
         else:
             text = prompts.COMMANDS_HELP
         if flow.machine.phase is Phase.COUNTING:

@@ -135,6 +135,7 @@ class Counter:
         self._index = 0
         self._timer: str | None = None
         self._deadline = 0
+        self._announce = False  # the timer due is the end of the wait for "ready"
         self._remaining_ms = 0
         self._interval_start = 0
         self.reps_done = 0
@@ -146,10 +147,14 @@ class Counter:
         self.hold_ms_done = 0
 
     def begin(self, plan: list[Cue], *, wait_ms: int = LEAD_IN_MS) -> None:
-        """Start ``plan``: its first cue ``wait_ms`` from now (sooner on :meth:`ready`)."""
+        """Start ``plan``: its first cue ``wait_ms`` from now (sooner on :meth:`ready`);
+        a longer wait than the lead-in (for "ready") ends with "Let's start." a lead-in
+        before the first cue, so the count does not begin unannounced."""
         self._plan = plan
         self._index = 0
-        self._schedule(self._out.now() + wait_ms)
+        self._announce = wait_ms > LEAD_IN_MS
+        first = self._out.now() + wait_ms
+        self._schedule(first - LEAD_IN_MS if self._announce else first)
 
     @property
     def waiting_to_start(self) -> bool:
@@ -161,8 +166,9 @@ class Counter:
         if not self.waiting_to_start:
             return False
         deadline = self._out.now() + LEAD_IN_MS
-        if deadline < self._deadline:
+        if deadline < self._deadline + (LEAD_IN_MS if self._announce else 0):
             self._out.cancel(self._timer)
+            self._announce = False  # "ready" was heard: nothing to announce
             self._schedule(deadline)
         return True
 
@@ -175,6 +181,11 @@ class Counter:
         if name != self._timer:
             return False
         self._timer = None
+        if self._announce:  # the wait for "ready" is over
+            self._announce = False
+            self._out.say(prompts.LETS_START, cacheable=True)
+            self._schedule(self._deadline + LEAD_IN_MS)
+            return True
         now = self._deadline
         self._credit(now)
         cue = self._plan[self._index]

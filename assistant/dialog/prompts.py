@@ -167,6 +167,10 @@ COMMANDS_HELP: Final = (
 )
 
 
+#: Help while the count waits for the person to get into position.
+READY_HELP: Final = f"Say ready when you're in position, and I'll start counting. {COMMANDS_HELP}"
+
+
 def help_for_question(options: str) -> str:
     return f"Please say {options}. {COMMANDS_HELP}"
 
@@ -241,6 +245,8 @@ TEN_SECONDS: Final = "Ten seconds."
 REP_COUNTDOWN: Final = "Three, two, one."
 #: After the steps: the count starts on "ready" (or after a generous wait).
 SAY_READY: Final = "Take your time. Say ready when you're in position."
+#: Said when nobody said "ready" in time, a moment before the count starts.
+LETS_START: Final = "Let's start."
 
 
 def fill_side(text: str, side: str | None) -> str:
@@ -378,7 +384,8 @@ def cached_lines(routines: Iterable[Routine] = ()) -> tuple[str, ...]:
     """Short lines said over and over, worth synthesising before they are needed:
     the countdown, the hold milestones and each routine's own cue words."""
     lines = [countdown(n) for n in range(1, 11)]
-    lines += [TEN_SECONDS, THIRTY_TO_GO, REP_COUNTDOWN, SAY_READY, THANK_YOU, COME_OUT_AND_REST]
+    lines += [TEN_SECONDS, THIRTY_TO_GO, REP_COUNTDOWN, SAY_READY, LETS_START]
+    lines += [THANK_YOU, COME_OUT_AND_REST]
     for routine in routines:
         for exercise in routine.exercises:
             lines += [cue(exercise.hold_cue), cue(exercise.release_cue)]

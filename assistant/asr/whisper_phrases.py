@@ -1,0 +1,55 @@
+"""The phrases the Whisper engine scores and tells its decoder, per listening
+context, from ``phrases.yaml`` (cached: the phrase list does not change while
+running)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from . import phrases
+
+__all__ = ["canonical_phrases", "answer_prompt"]
+
+
+@lru_cache(maxsize=16)
+def canonical_phrases(context: str) -> dict[str, tuple[str, ...]]:
+    """Per intent of the context (global commands included), its shortest phrases,
+    the one or two a person most likely says: fewest words, then the words most of
+    the intent's phrasings share ("better" before "eased"), then as listed.  Never
+    hash order: the verdict must not change from one run to the next."""
+    chosen: dict[str, tuple[str, ...]] = {}
+    for intent, texts in _phrases_by_intent(context).items():
+        unique = list(dict.fromkeys(texts))
+        shared = {w: sum(w in t.split() for t in unique) for t in unique for w in t.split()}
+        ranked = sorted(
+            enumerate(unique),
+            key=lambda it: (len(it[1].split()), -min(shared[w] for w in it[1].split()), it[0]),
+        )
+        chosen[intent] = tuple(text for _, text in ranked[:2])
+    return chosen
+
+
+@lru_cache(maxsize=16)
+def answer_prompt(context: str) -> str:
+    """The context's answers, then the commands, as Whisper's text before: "Better,
+    worse, same, maybe, pause, go, ..." (told only the answers, it spelt a Klatt
+    "skip" as "Scab" or "Scoop", and the command was never scored)."""
+    commands = set(phrases.intents(phrases.COMMAND_CONTEXT))
+    names = [t[0] for i, t in canonical_phrases(context).items() if i not in commands]
+    if not names:
+        return ""
+    names += [t[0] for i, t in canonical_phrases(phrases.COMMAND_CONTEXT).items()]
+    return ", ".join(names).capitalize() + "."
+
+
+@lru_cache(maxsize=16)
+def _phrase_intents(context: str) -> dict[str, str]:
+    return {p.text: p.intent for p in phrases.expand(context)}
+
+
+@lru_cache(maxsize=16)
+def _phrases_by_intent(context: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for phrase in phrases.expand(context):
+        found.setdefault(phrase.intent, []).append(phrase.text)
+    return found
