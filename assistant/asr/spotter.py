@@ -75,10 +75,11 @@ NOT_EARLY = frozenset({"ow"})
 #: too low; or a barge-in phrase with hardly a voiced frame.
 RESCUABLE = frozenset({"no decode", "another phrase", "scores", "unvoiced", "unsure"})
 #: Barge-in phrases PocketSphinx alone is not trusted with when Whisper is there
-#: (a real "help" or "three" was "ow") ...
-UNTRUSTED = frozenset({"ow"})
+#: (a real "help" or "three" was "ow"; Piper's "That's the end of the routine."
+#: was "that's enough") ...
+UNTRUSTED = frozenset({"ow", "that's enough"})
 #: ... and what Whisper is asked about them, beside the rescue phrases.
-CONFIRM: dict[str, str] = {"ow": "ouch", "ouch": "ouch"}
+CONFIRM: dict[str, str] = {"ow": "ouch", "ouch": "ouch", "that's enough": "stop"}
 #: Whisper is asked only about words this short (a longer stretch is someone
 #: talking, often the coach itself: it would cost ~70 ms a closure for nothing) ...
 RESCUE_MAX_MS = 1500

@@ -68,6 +68,12 @@ class WhisperCheck:
         self.window_s = window_s
         self.phrases = dict(phrases or RESCUE_PHRASES)
         self.model_path = model_path
+        # The first encode and align of a process take seconds (measured 5.9 s
+        # under load): pay them now, while the spotter is built in the background,
+        # not on the first "stop".
+        quiet = np.random.default_rng(0).normal(0, 0.003, 16000).astype(np.float32)
+        self.model.score(self.model.encode(quiet, window_s), [self.model.ids("stop")])
+        speech_ms(quiet)  # loads the silero VAD
 
     def judge(
         self, audio: npt.NDArray[np.int16], rival: str = "", extra: Mapping[str, str] = {}

@@ -195,6 +195,7 @@ def bench_barge_in(
         "barge_in_p95_ms": round(percentile(cuts, 95)),
         "barge_in_max_ms": round(max(cuts)) if cuts else None,
         "barge_in_missed": figures.missed,
+        "barge_in_cuts_ms": [round(cut) for cut in cuts],  # in turn order: the slow ones
         "barge_in_heard_p50_ms": round(percentile(figures.heard_ms, 50)),
         "barge_in_stop_p50_ms": round(percentile(figures.cut_ms, 50)),
         "speaker_latency_ms": session.speaker.player.latency_ms,
