@@ -20,7 +20,6 @@ shared session of ``loop_session``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ import numpy as np
 from rich.console import Console
 
 from ..config import Settings
+from . import add_bench_parser, emit
 from .loop_timing import bench_hold, bench_idle, bench_startup
 from .loop_turns import bench_barge_in, bench_replies
 from .pulse import PulseAudio
@@ -159,18 +159,11 @@ def _run(args: argparse.Namespace) -> int:
         args.engine,
         args.barge_in_engine,
     )
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        _print(results)
-    return 0
+    return emit(results, args.json, _print)
 
 
 def register(subparsers: Any, summary: str) -> None:
-    parser = subparsers.add_parser(
-        name="loop", help=summary, description=summary[0].upper() + summary[1:] + "."
-    )
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser = add_bench_parser(subparsers, "loop", summary)
     parser.add_argument("--voice", default="piper", help="coach's voice (en-us: espeak-ng)")
     parser.add_argument(
         "--engine",

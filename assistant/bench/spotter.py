@@ -18,7 +18,6 @@ does.  ``--spotters pocketsphinx,whisper`` runs the old and the new side by side
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from ..audioio import dither, read_audio
 from ..events import Heard
 from ..paths import fixtures_dir, package_root
 from ..vocab import BARGE_IN_INTENTS
+from . import add_bench_parser, emit
 from .asr_clips import Clip, _room_noise, mix, real_speaker_clips
 from .fixtures import read_manifest
 from .loop_session import percentile
@@ -357,18 +357,11 @@ def _run(args: argparse.Namespace) -> int:
     progress = (lambda _: None) if args.json else (lambda text: err_console.print(text))
     voices = tuple(args.voices.split(","))
     results = run_bench(spotters, args.speech_dir, voices, args.every, progress)
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        _print(results)
-    return 0
+    return emit(results, args.json, _print)
 
 
 def register(subparsers: Any, summary: str) -> None:
-    parser = subparsers.add_parser(
-        name="spotter", help=summary, description=summary[0].upper() + summary[1:] + "."
-    )
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser = add_bench_parser(subparsers, "spotter", summary)
     parser.add_argument(
         "--spotters",
         default=",".join(SPOTTERS),
