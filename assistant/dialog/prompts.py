@@ -330,7 +330,9 @@ def extend_hold(extra_s: int) -> str:
 
 # ------------------------------------------------------------------ endings
 
-END_OF_ROUTINE: Final = "That's the end of the routine."
+#: Not "That's the end of the routine.": at slower rates PocketSphinx's barge-in
+#: spotter heard the coach's own "That's the en..." as "that's enough" and stopped it.
+END_OF_ROUTINE: Final = "You have finished the routine."
 WORSE_TWICE: Final = "Your pain has got worse twice today, so we'll stop here."
 WORSE_GENERAL_ADVICE: Final = (
     "If the pain keeps getting worse, spreads further down your leg, or you notice numbness "
