@@ -118,6 +118,10 @@ class PiperProcess:
                 if reply is None:  # it ended between two lines (idle): start another
                     if attempt == 2:
                         raise RenderError("the Piper process ended", loading=False)
+                    # its stdout closes just before it exits: wait, or the retry would
+                    # find it still running and ask the same ending process again
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(timeout=5)
                     continue
                 if not reply.get("ok"):
                     raise RenderError(str(reply.get("error")), loading=False)
