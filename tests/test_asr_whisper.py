@@ -162,6 +162,10 @@ def test_repeated_decodes_are_cut_to_the_first() -> None:
     assert first_of_repeats("resume resume resume") == "resume"
     assert first_of_repeats("What time is it? What") == "What time is it?"
     assert first_of_repeats("much much better") == "much much better"
+    assert first_of_repeats("My buttock, my buttock, my butt") == "My buttock"
+    assert first_of_repeats("ouch, that hurts. ouch, that hurts. o") == "ouch, that hurts."
+    assert first_of_repeats("it's a bit better") == "it's a bit better"
+    assert first_of_repeats("It's not out and I") == "It's not out and I"  # not "It's"
 
 
 def test_missing_model_names_every_place_looked(
