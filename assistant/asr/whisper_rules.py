@@ -15,7 +15,10 @@ The rules, first failing one wins:
    free decode means that intent too: two opinions agree); an answer must also
    beat the best other *answer* by a wider one, widest between better and worse
    (the costly confusion).  An answer's confidence is its margin over the other
-   answers: a command close behind is no reason to doubt which answer it was.
+   answers: a command close behind is no reason to doubt which answer it was;
+5. a "better" phrase naming another place ("it's only in my back now" against
+   "... buttock now") is within the better/worse margin: the dialog turns a
+   "better" further from the spine into "worse", so the place must be sure too.
 
 What both agree on is taken even when the words are not in the phrase list
 ("it's worse in my back" is heard as worse: the matcher finds "worse", and the
@@ -28,6 +31,7 @@ import difflib
 import math
 from dataclasses import dataclass
 
+from ..dialog.location import named_place
 from ..events import Heard, NotUnderstood
 from ..vocab import COMMAND_INTENTS
 from .matcher import normalize
@@ -98,6 +102,25 @@ def _spelt_alike(text: str, phrase: str, ratio: float) -> bool:
     return difflib.SequenceMatcher(None, normalize(text), normalize(phrase)).ratio() >= ratio
 
 
+def _other_place(
+    first: Candidate, candidates: list[Candidate], text: str, limits: Thresholds
+) -> bool:
+    """Whether a "better" phrase naming another place than ``first`` scored within
+    the better/worse margin of it, or is spelt like the decode: buttock for back
+    is worse, not better, after pain in the back, and "It's only in my butter
+    canal" (a "better" to the matcher) names no place but was one."""
+    place = named_place(first.text)
+    return any(
+        c.intent == first.intent
+        and named_place(c.text) != place
+        and (
+            first.score - c.score < limits.symptom_margin
+            or _spelt_alike(text, c.text, limits.sounds_like)
+        )
+        for c in candidates
+    )
+
+
 def decide(
     *,
     context: str,
@@ -156,9 +179,15 @@ def decide(
             return reject(
                 "better/worse margin" if needed >= limits.symptom_margin else "small margin"
             )
+    if first.intent == "better" and _other_place(first, candidates, text, limits):
+        return reject("place margin")
     excess = answer_margin - needed if answer is not None else margin - plain
     confidence = 1.0 / (1.0 + math.exp(-excess / 2.0)) if math.isfinite(excess) else 1.0
     if free_intent == first.intent:
         confidence = max(confidence, 0.9)
-    heard = Heard(first.intent, text or first.text, round(confidence, 3), start_ms, end_ms)
+    # The dialog reads the place out of a "better" ("it's only in my buttock now"
+    # is worse after pain in the back): a decode that does not mean the answer
+    # ("It's only in my water can know") names no place, the phrase heard does.
+    said = text if text and free_intent == first.intent else first.text
+    heard = Heard(first.intent, said, round(confidence, 3), start_ms, end_ms)
     return Verdict(heard, "ok", scores)
