@@ -59,7 +59,8 @@ def _prepare(args: argparse.Namespace) -> int:
     finally:
         synth.close()
     console.print(
-        f"The voice is ready: {rendered} lines rendered, {len(lines)} on disk.", soft_wrap=True
+        f"The voice is ready: {len(lines)} lines on disk ({rendered} rendered now).",
+        soft_wrap=True,
     )
     return 0
 

@@ -55,11 +55,12 @@ def _open_voice(
 
     resolve_device(settings.input_device, "input")
     resolve_device(settings.output_device, "output")
-    # Piper (or espeak-ng, with a notice when Piper is missing); when the opening lines
-    # are not on disk its model loads (since ``backcoach run`` started, or now) while
-    # the stream starts
+    # Piper (or espeak-ng, with a notice when Piper is missing); when the first line is
+    # not on disk its model loads (since ``backcoach run`` started, or now) while the
+    # stream starts
     synth = open_synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir(), notice)
-    unprepared = getattr(synth, "preload_unless_cached", lambda lines: False)(first_lines())
+    first = first_lines()[0]
+    unprepared = getattr(synth, "preload_unless_cached", lambda line: False)(first)
     if unprepared and notice is not None:
         notice("system", NOT_PREPARED.format(rate=settings.rate_wpm))
     player = SoundDevicePlayer(clock, settings.output_device)

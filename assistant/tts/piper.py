@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -97,12 +97,13 @@ class PiperSynth:
         """The rendering process, while it runs (it ends when idle)."""
         return self._process.pid
 
-    def preload_unless_cached(self, lines: Sequence[str]) -> bool:
-        """One of ``lines`` (what a session says first) is not on disk (a first
-        session, a new rate, a voice not prepared): the model will be needed, so it
-        starts loading now, in its own process, while the session is being set up.
-        Returns whether a line was missing."""
-        missing = any(not self.cache.contains(line) for line in lines)
+    def preload_unless_cached(self, line: str) -> bool:
+        """``line`` (what a session says first) is not on disk, nor its first sentence
+        (a first session, a new rate): the model is needed at once, so it starts
+        loading now, in its own process, while the session is being set up.  Later
+        lines not on disk are rendered while the ones before them play.  Returns
+        whether the line was missing."""
+        missing = not any(map(self.cache.contains, (line, _split_sentences(line)[0])))
         if missing:
             self.preload()
         return missing

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -124,9 +124,9 @@ _EARLY: dict[tuple[str, int, float, Path | None], Synth] = {}
 
 
 def open_synth_early(
-    voice: str, rate_wpm: int, volume: float, cache_dir: Path | None, first: Sequence[str]
+    voice: str, rate_wpm: int, volume: float, cache_dir: Path | None, first: str
 ) -> None:
-    """A session with a Piper voice whose ``first`` lines are not on disk (a first
+    """A session with a Piper voice whose ``first`` line is not on disk (a first
     session, a new rate) starts its model loading now, in its own process, while this
     one imports and opens the rest (~1 s on two cores); ``open_synth`` then gives
     that voice."""
@@ -136,7 +136,7 @@ def open_synth_early(
         synth = open_synth(voice, rate_wpm, volume, cache_dir)
     except SpeechOutputError:
         return  # said when the session opens its voice
-    getattr(synth, "preload_unless_cached", lambda lines: False)(first)
+    getattr(synth, "preload_unless_cached", lambda line: False)(first)
     _EARLY[(voice, rate_wpm, volume, cache_dir)] = synth
 
 
