@@ -101,7 +101,7 @@ def test_prepare_stopped_with_ctrl_c_keeps_whole_lines_and_goes_on(tmp_path: Pat
     total = len(opening_lines(load_routines(), "extension"))
     rest = subprocess.run(args, env=_env(env), capture_output=True, text=True, timeout=300)
     assert rest.returncode == 0, rest
-    rendered = int(rest.stdout.split("The voice is ready: ")[1].split()[0])
+    rendered = int(rest.stdout.split(" rendered now)")[0].rsplit("(", 1)[1])
     assert 0 < rendered < total  # what was kept is not rendered again
     assert set(kept) <= set(_files(tmp_path))
 
