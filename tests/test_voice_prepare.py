@@ -18,6 +18,8 @@ import pytest
 from assistant.audioio import read_audio_native
 from assistant.bench.pulse import PulseAudio
 from assistant.cli import main
+from assistant.commands.doctor import check_voice_prepared
+from assistant.config import Settings
 from assistant.dialog.routine import load_routines
 from assistant.paths import fixtures_dir
 from assistant.scenario.loader import load_scenario
@@ -59,19 +61,30 @@ def test_every_line_of_the_scripted_sessions_is_among_the_prepared_ones() -> Non
     assert said > 500 and missing == 0
 
 
-def test_preparing_renders_each_line_once_and_another_volume_uses_them(tmp_path: Path) -> None:
+def test_preparing_renders_each_line_once_and_another_volume_uses_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKCOACH_HOME", str(tmp_path))
+    cache = tmp_path / "cache"
+    total = len(session_lines(load_routines(), "extension"))
+    before = check_voice_prepared(Settings())
+    assert before.status == "warn" and before.found.startswith(f"0 of {total} lines")
+    assert before.fix == "backcoach voice prepare"
     lines = first_lines()
-    synth = PiperSynth(piper_model("piper"), cache_dir=tmp_path)
+    synth = PiperSynth(piper_model("piper"), cache_dir=cache)
     assert prepare(synth, lines) == len(lines)
     synth.close()
-    on_disk = {p: p.stat().st_mtime_ns for p in (tmp_path / "tts").rglob("*.flac")}
+    on_disk = {p: p.stat().st_mtime_ns for p in cache.rglob("*.flac")}
     assert len(on_disk) >= len(lines)
+    after = check_voice_prepared(Settings())  # what doctor says
+    assert after.status == "warn" and f" of {total} lines" in after.found
+    assert int(after.found.split()[0]) >= len(lines)
 
-    again = PiperSynth(piper_model("piper"), cache_dir=tmp_path)  # the next run
+    again = PiperSynth(piper_model("piper"), cache_dir=cache)  # the next run
     assert prepare(again, lines) == 0 and not again.model_loading
-    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "tts").rglob("*.flac")} == on_disk
+    assert {p: p.stat().st_mtime_ns for p in cache.rglob("*.flac")} == on_disk
     # the volume is applied as a line is said: another volume needs no new rendering
-    quiet = PiperSynth(piper_model("piper"), volume=0.5, cache_dir=tmp_path)
+    quiet = PiperSynth(piper_model("piper"), volume=0.5, cache_dir=cache)
     assert all(quiet.cached(line) for line in lines)
     loud_peak = int(np.abs(again.synthesize(lines[-1]).samples.astype(np.int32)).max())
     quiet_peak = int(np.abs(quiet.synthesize(lines[-1]).samples.astype(np.int32)).max())
