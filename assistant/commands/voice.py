@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from ..config import ROUTINE_IDS
 from ._common import Subparsers, add_command, console, err_console
+from .run import add_settings_flags, settings_from_args
 
 if TYPE_CHECKING:
     from ..tts.piper import PiperSynth
@@ -22,7 +22,6 @@ def _prepare(args: argparse.Namespace) -> int:
     from ..paths import cache_dir
     from ..tts.voices import is_piper, piper_available, piper_model
     from ..ui.prepare import opening_lines, session_lines
-    from .run import settings_from_args
 
     settings = settings_from_args(args)
     if not is_piper(settings.voice):
@@ -113,13 +112,9 @@ def register(subparsers: Subparsers, summary: str) -> None:
         "opening, counts, cues, questions, replies, the routine's exercises) into the "
         "voice's cache on disk. Stopped with Ctrl-C, it goes on from there next time.",
     )
-    prepare.add_argument(
-        "--routine",
-        choices=[*ROUTINE_IDS, "ask"],
-        help="the routine to prepare first (default: the configured one; ask: all)",
-    )
-    prepare.add_argument("--voice", help="piper (default) or piper:PATH_OR_NAME")
-    prepare.add_argument("--rate", dest="rate_wpm", type=int, help="speech rate, words/minute")
+    # the settings flags of 'backcoach run' (make run passes its ARGS on): the voice,
+    # rate and routine to prepare; the others are accepted and mean nothing here
+    add_settings_flags(prepare)
     prepare.add_argument(
         "--opening",
         action="store_true",
