@@ -130,7 +130,7 @@ def test_prepare_says_in_one_line_what_is_missing(
     monkeypatch.setenv("BACKCOACH_HOME", str(tmp_path))
     assert main(["voice", "prepare", "--voice", "en-gb"]) == 0
     assert "nothing to prepare" in capsys.readouterr().out
-    assert main(["voice", "prepare", "--voice", "piper:/no/such.onnx"]) != 0
+    assert main(["voice", "prepare", "--voice", "piper:/no/such.onnx"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no Piper model at /no/such.onnx;" in err
     monkeypatch.setitem(sys.modules, "piper", None)  # as if piper-tts were not installed

@@ -35,9 +35,14 @@ def _prepare(args: argparse.Namespace) -> int:
     if missing is not None:
         err_console.print(f"backcoach voice prepare: {missing}; 'make run' installs it.")
         return 1
+    from ..errors import SpeechOutputError
     from ..tts.piper import PiperSynth
 
-    synth = PiperSynth(piper_model(settings.voice), None, settings.rate_wpm, 1.0, cache_dir())
+    try:  # a voice that is not there: exit 1 too (make run then starts the session)
+        synth = PiperSynth(piper_model(settings.voice), None, settings.rate_wpm, 1.0, cache_dir())
+    except SpeechOutputError as exc:
+        err_console.print(f"backcoach voice prepare: {exc}")
+        return 1
     routines = load_routines()
     which = opening_lines if args.opening else session_lines
     lines = which(routines, settings.routine)
