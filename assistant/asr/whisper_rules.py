@@ -121,6 +121,27 @@ def _other_place(
     )
 
 
+def _margins(ranked: list[Candidate]) -> tuple[Candidate, float, Candidate | None, float]:
+    """The best intent, its margin over the next, and over the best other answer:
+    the costly confusions are between answers (a command close behind needs only
+    the plain margin)."""
+    first = ranked[0]
+    margin = first.score - (ranked[1].score if len(ranked) > 1 else -math.inf)
+    answers = [c for c in ranked[1:] if c.intent not in COMMAND_INTENTS]
+    answer = answers[0] if answers and first.intent not in COMMAND_INTENTS else None
+    answer_margin = first.score - answer.score if answer is not None else math.inf
+    return first, margin, answer, answer_margin
+
+
+def _out_of_vocabulary(text: str, gap: float, first: Candidate, limits: Thresholds) -> bool:
+    """A decode that means nothing fits far better than the best phrase or is longer
+    by words, and is not spelt like it."""
+    extra_words = len(text.split()) - len(first.text.split())
+    return (gap > limits.oov_gap or extra_words >= limits.oov_words) and not _spelt_alike(
+        text, first.text, limits.sounds_like
+    )
+
+
 def decide(
     *,
     context: str,
@@ -147,24 +168,13 @@ def decide(
     ranked = _best_per_intent(candidates)
     if not ranked:
         return reject("no candidate")
-    first = ranked[0]
-    margin = first.score - (ranked[1].score if len(ranked) > 1 else -math.inf)
-    # The costly confusions are between answers: an answer's own margin is over the
-    # best other answer (a command close behind needs only the plain margin).
-    answers = [c for c in ranked[1:] if c.intent not in COMMAND_INTENTS]
-    answer = answers[0] if answers and first.intent not in COMMAND_INTENTS else None
-    answer_margin = first.score - answer.score if answer is not None else math.inf
+    first, margin, answer, answer_margin = _margins(ranked)
     scores.update(best=round(first.score, 2), free=round(free_score, 2), margin=round(margin, 2))
     if free_intent is not None and free_intent != first.intent:
         return reject("decode disagrees")
     gap = free_score - first.score
     scores["gap"] = round(gap, 2)
-    extra_words = len(text.split()) - len(first.text.split())
-    if (
-        free_intent is None
-        and (gap > limits.oov_gap or extra_words >= limits.oov_words)
-        and not _spelt_alike(text, first.text, limits.sounds_like)
-    ):
+    if free_intent is None and _out_of_vocabulary(text, gap, first, limits):
         return reject("out of vocabulary")
     extra = limits.unmatched_extra if free_intent is None else 0.0
     plain = limits.agreed_margin if free_intent == first.intent else limits.margin + extra
