@@ -15,9 +15,14 @@ LOCK := .ci/constraints.txt
 
 .PHONY: run test check lint typecheck fixtures clean system venv lock
 
-# With no audio device `backcoach run` says so and exits 4; then the session
-# starts in the terminal instead (prompts printed, answers typed).
+# First the coach's voice renders the lines a session knows in advance, once per
+# voice and rate (a few minutes on two cores; a second or so when done; the voice,
+# rate and routine of ARGS), so a first session starts at once; a voice that cannot
+# be prepared is said in one line and the session speaks anyway.  With no audio
+# device `backcoach run` says so and exits 4; then the session starts in the
+# terminal instead (prompts printed, answers typed).
 run: venv
+	@$(if $(filter --text,$(ARGS)),:,$(BIN)/backcoach voice prepare $(filter-out --fast --quiet,$(ARGS)) || [ $$? = 1 ])
 	@$(BIN)/backcoach run $(ARGS); status=$$?; \
 	if [ $$status = 4 ]; then echo "Starting the text session instead."; $(BIN)/backcoach run --text $(ARGS); \
 	else exit $$status; fi

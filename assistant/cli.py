@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("routines", "list, show, validate or draw the exercise routines"),
     ("devices", "list audio input and output devices"),
     ("doctor", "check that everything Back Coach needs is installed"),
+    ("voice", "make the coach's voice ready before a session (prepare)"),
     ("recognize", "decode audio files in a listening context"),
     ("script", "run scripted audio sessions (scenario files)"),
     ("history", "show or delete past sessions from the journal"),

@@ -1,21 +1,15 @@
-"""``bench loop``'s clock-bound measurements: a long timed hold, CPU while idle, and
-``backcoach run``'s start-up (first sound, peak RSS).
+"""``bench loop``'s clock-bound measurements: a long timed hold and CPU while idle
+(``backcoach run``'s start-up is in ``loop_startup``).
 
 * hold: a countdown on the real clock, each number's first audio against its deadline;
-* idle CPU: process CPU time / wall time while listening to a quiet room;
-* first word: ``backcoach run`` launched → first sound on the speaker;
-* peak RSS of ``backcoach run``.
+* idle CPU: process CPU time / wall time while listening to a quiet room.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,8 +18,6 @@ from ..config import Settings
 from .engine import BenchEngine
 from .loop_session import Session
 from .pulse import PulseAudio
-
-RUN_COMMAND = (sys.executable, "-m", "assistant", "run", "--quiet", "--input-device=pulse")
 
 
 def bench_hold(pulse: PulseAudio, settings: Settings, seconds: int) -> dict[str, Any]:
@@ -131,118 +123,3 @@ def bench_idle(pulse: PulseAudio, settings: Settings, seconds: float) -> dict[st
         cpu = time.process_time() - cpu0
         wall = time.monotonic() - wall0
     return {"idle_cpu_percent": round(100 * cpu / wall, 1)}
-
-
-def bench_startup(
-    pulse: PulseAudio, home: Path, voice: str, engine: str = "auto", runs: int = 3
-) -> dict[str, Any]:
-    """``backcoach run`` from launch to its first sound on the speaker; its peak RSS,
-    alone and with the Piper process it starts (``tts/piper_child.py``)."""
-    firsts: list[float] = []
-    peaks: list[Memory] = []
-    for _ in range(runs):
-        first, memory = _one_start(pulse, home, voice, engine)
-        if first is not None:
-            firsts.append(first)
-        peaks.append(memory)
-    alone = [m.session_kb for m in peaks]
-    together = [m.together_kb for m in peaks]
-    return {
-        "first_word_s": round(float(np.median(firsts)), 2) if firsts else None,
-        "first_word_runs_s": [round(f, 2) for f in firsts],
-        # the session process alone (VmHWM): what ``backcoach run`` itself holds
-        "peak_rss_mb": round(max(alone) / 1024, 1) if alone else None,
-        # the first run renders what it says (Piper), the second what the first
-        # had no time to; by the last, the opening lines are all on disk
-        "peak_rss_runs_mb": [round(p / 1024) for p in alone],
-        "peak_rss_cached_mb": round(alone[-1] / 1024, 1) if len(alone) > 2 else None,
-        # the Piper process's own peak (VmHWM), and the most resident at once
-        # (session + Piper, VmRSS sampled every 20 ms)
-        "peak_rss_render_runs_mb": [round(m.child_kb / 1024) for m in peaks],
-        "peak_rss_together_mb": round(max(together) / 1024, 1) if together else None,
-        "peak_rss_together_runs_mb": [round(t / 1024) for t in together],
-        "peak_pss_together_runs_mb": [round(m.together_pss_kb / 1024) for m in peaks],
-    }
-
-
-@dataclass
-class Memory:
-    session_kb: int = 0  # VmHWM of ``backcoach run``
-    child_kb: int = 0  # the largest VmHWM of a process it started
-    together_kb: int = 0  # the largest sum of VmRSS over the tree, sampled
-    together_pss_kb: int = 0  # the same in PSS: pages the two share counted once
-
-    def sample(self, pid: int) -> None:
-        self.session_kb = max(self.session_kb, _status_kb(pid, "VmHWM"))
-        children = _children(pid)
-        total = _status_kb(pid, "VmRSS")
-        for child in children:
-            self.child_kb = max(self.child_kb, _status_kb(child, "VmHWM"))
-            total += _status_kb(child, "VmRSS")
-        self.together_kb = max(self.together_kb, total)
-        if children:  # alone, PSS is RSS less what other processes share
-            pss = sum(_pss_kb(p) for p in (pid, *children))
-            self.together_pss_kb = max(self.together_pss_kb, pss)
-
-
-def _one_start(
-    pulse: PulseAudio, home: Path, voice: str, engine: str
-) -> tuple[float | None, Memory]:
-    recording = pulse.record_speaker()
-    time.sleep(0.3)
-    env = pulse.client_env() | {"BACKCOACH_HOME": str(home)}
-    launched = time.monotonic()
-    process = subprocess.Popen(
-        [*RUN_COMMAND, "--output-device=pulse", f"--voice={voice}", f"--engine={engine}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    first = None
-    memory = Memory()
-    deadline = launched + 20
-    while time.monotonic() < deadline:
-        memory.sample(process.pid)
-        samples, times = recording.timeline()
-        loud = np.flatnonzero(np.abs(samples) > 1000)
-        if first is None and loud.size:
-            first = float(times[loud[0]]) - launched
-        if first is not None and time.monotonic() - launched > first + 3:
-            break
-        time.sleep(0.02)
-    process.send_signal(2)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    recording.stop()
-    return first, memory
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(c) for c in text.split()]
-
-
-def _pss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _status_kb(pid: int, field: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0

@@ -87,6 +87,31 @@ def check_piper(settings: Settings) -> Check:
     return Check(name, "ok", f"said 'ready' in {synth.model.name}: {seconds:.2f} s of audio")
 
 
+def check_voice_prepared(settings: Settings) -> Check:
+    """How much of what a session says is on disk for the voice, rate and routine."""
+    from ..dialog.routine import load_routines
+    from ..errors import AssistantError
+    from ..paths import cache_dir
+    from ..tts.voices import is_piper, piper_available, piper_model
+    from ..ui.prepare import session_lines
+
+    name = "Voice prepared"
+    if not is_piper(settings.voice) or piper_available() is not None:
+        return Check(name, "ok", "nothing to prepare (espeak-ng renders a line at once)")
+    try:
+        from ..tts.piper import PiperSynth
+
+        synth = PiperSynth(piper_model(settings.voice), None, settings.rate_wpm, 1.0, cache_dir())
+        lines = session_lines(load_routines(), settings.routine)
+    except AssistantError as exc:
+        return Check(name, "warn", f"not checked ({exc})")
+    ready = sum(synth.cached(line) for line in lines)
+    found = f"{ready} of {len(lines)} lines on disk ({settings.routine}, rate {settings.rate_wpm})"
+    if ready < len(lines):
+        return Check(name, "warn", f"{found}: sessions start slower", "backcoach voice prepare")
+    return Check(name, "ok", found)
+
+
 def check_portaudio(settings: Settings) -> Check:
     try:
         import sounddevice
@@ -180,6 +205,7 @@ CHECKS: tuple[Callable[[Settings], Check | list[Check]], ...] = (
     check_python,
     check_speech_output,
     check_piper,
+    check_voice_prepared,
     check_portaudio,
     check_input,
     check_output,

@@ -60,11 +60,15 @@ def _run(args: argparse.Namespace) -> int:
         text = importlib.import_module("assistant.textsession")
         code: int = text.run_text(settings, fast=args.fast)
         return code
-    # a first session's Piper voice starts loading now, beside the imports below
+    # a Piper voice whose first line is not on disk starts loading now, beside the
+    # imports below
     from ..paths import cache_dir
+    from ..ui.prepare import first_lines
 
     voices = importlib.import_module("assistant.tts.voices")
-    voices.open_synth_early(settings.voice, settings.rate_wpm, settings.volume, cache_dir())
+    voices.open_synth_early(
+        settings.voice, settings.rate_wpm, settings.volume, cache_dir(), first_lines()[0]
+    )
     # once, before the first voice session: the microphone check (asked on a terminal)
     settings = importlib.import_module("assistant.commands.devices").offer_check(
         settings, args.quiet

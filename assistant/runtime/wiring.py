@@ -51,13 +51,18 @@ def _open_voice(
     from ..paths import cache_dir
     from ..tts.player import SoundDevicePlayer
     from ..tts.voices import open_synth
+    from ..ui.prepare import NOT_PREPARED, first_lines
 
     resolve_device(settings.input_device, "input")
     resolve_device(settings.output_device, "output")
-    # Piper (or espeak-ng, with a notice when Piper is missing); with nothing on disk
-    # yet its model loads (since ``backcoach run`` started, or now) while the stream starts
+    # Piper (or espeak-ng, with a notice when Piper is missing); when the first line is
+    # not on disk its model loads (since ``backcoach run`` started, or now) while the
+    # stream starts
     synth = open_synth(settings.voice, settings.rate_wpm, settings.volume, cache_dir(), notice)
-    getattr(synth, "preload_if_new", lambda: None)()
+    first = first_lines()[0]
+    unprepared = getattr(synth, "preload_unless_cached", lambda line: False)(first)
+    if unprepared and notice is not None:
+        notice("system", NOT_PREPARED.format(rate=settings.rate_wpm))
     player = SoundDevicePlayer(clock, settings.output_device)
     try:
         player.open()  # a stream takes a moment to start running

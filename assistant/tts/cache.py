@@ -77,6 +77,11 @@ class LineCache:
         path = self._path(key)
         return path is not None and path.exists()
 
+    def forget(self) -> None:
+        """Drop the lines held in memory (those on disk are read again when needed)."""
+        with self._lock:
+            self._memory.clear()
+
     def put(self, text: str, audio: Audio) -> None:
         key = self._key(text)
         with self._lock:
@@ -88,10 +93,12 @@ class LineCache:
         try:  # written whole, then renamed: a reader never sees half a file
             write_audio(tmp, audio.samples, audio.sample_rate)
             os.replace(tmp, path)
-        except (AudioFileError, OSError):  # a full or read-only disk only costs speed
+        except BaseException as exc:  # Ctrl-C too: no half-written file is left behind
             with contextlib.suppress(OSError):
                 tmp.unlink()
-            return
+            if isinstance(exc, (AudioFileError, OSError)):  # a full or read-only disk
+                return  # only costs speed
+            raise
         if not self._trimmed:
             self._trimmed = True
             self.trim()

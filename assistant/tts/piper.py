@@ -73,7 +73,10 @@ class PiperSynth:
         self.length_scale = round(PIPER_WPM / rate_wpm, 3)
         voice_id = f"{model.name}:{model.stat().st_size}"
         folder = cache_dir / "tts" / voice_folder_name(voice_id) if cache_dir else None
-        self.cache = LineCache(folder, f"{self.length_scale}|{volume:.3f}")
+        # Piper's volume only multiplies its output: lines are kept at full volume
+        # (the key a volume of 1 always had) and scaled as they are said, so another
+        # volume finds them on disk; another rate is another rendering
+        self.cache = LineCache(folder, f"{self.length_scale}|{1.0:.3f}")
         # Piper runs in a child process: the session's own memory never holds it
         self._process = PiperProcess(self.model, self.config)
         self._sample_rate = _config_rate(self.config)
@@ -94,13 +97,16 @@ class PiperSynth:
         """The rendering process, while it runs (it ends when idle)."""
         return self._process.pid
 
-    def preload_if_new(self) -> None:
-        """Nothing of this voice on disk yet (a first session): its first line will need
-        the model, so it starts loading now, in its own process, while the session
-        is being set up."""
-        folder = self.cache.folder
-        if folder is None or not any(folder.glob("*.flac")):
+    def preload_unless_cached(self, line: str) -> bool:
+        """``line`` (what a session says first) is not on disk, nor its first sentence
+        (a first session, a new rate): the model is needed at once, so it starts
+        loading now, in its own process, while the session is being set up.  Later
+        lines not on disk are rendered while the ones before them play.  Returns
+        whether the line was missing."""
+        missing = not any(map(self.cache.contains, (line, _split_sentences(line)[0])))
+        if missing:
             self.preload()
+        return missing
 
     def preload(self) -> None:
         """Start the rendering process, which loads the model (a line found on disk
@@ -117,7 +123,7 @@ class PiperSynth:
 
     def _render(self, sentence: str) -> Audio:
         try:
-            samples, rate = self._process.render(sentence, self.length_scale, 0.9 * self.volume)
+            samples, rate = self._process.render(sentence, self.length_scale, 0.9)
         except (OSError, ValueError, RenderError) as exc:  # ValueError: closed meanwhile
             if isinstance(exc, RenderError) and exc.loading:
                 raise SpeechOutputError(
@@ -129,9 +135,19 @@ class PiperSynth:
             raise SpeechOutputError(f"Piper produced no audio for {sentence!r}")
         return _trim(Audio(samples, rate))
 
+    def _scaled(self, audio: Audio) -> Audio:
+        if self.volume >= 1.0:
+            return audio
+        samples = np.rint(audio.samples * max(0.0, self.volume)).astype(np.int16)
+        return Audio(samples, audio.sample_rate)
+
     def chunks(self, text: str, cacheable: bool = False) -> Iterator[Audio]:
-        """The line's audio, a sentence at a time when it has to be rendered (so
-        playback can start after the first sentence); cached whole afterwards."""
+        """The line's audio at the set volume, a sentence at a time when it has to be
+        rendered (so playback can start after the first sentence); cached whole."""
+        for piece in self._chunks(text):
+            yield self._scaled(piece)
+
+    def _chunks(self, text: str) -> Iterator[Audio]:
         audio = self.cache.get(text)
         if audio is not None:
             self.hits += 1

@@ -144,16 +144,17 @@ def _end(holder: list[subprocess.Popen[bytes] | None], timeout_s: float) -> None
     process, holder[0] = holder[0], None
     if process is None:
         return
-    if process.stdin is not None:
-        with contextlib.suppress(OSError):
-            process.stdin.close()
+    # stdout too: a line abandoned half-read (Ctrl-C) would leave the child blocked
+    # writing its samples, never seeing the closed stdin
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
     try:
         process.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
 
 
 def _read_json(stream: IO[bytes]) -> dict[str, Any] | None:

@@ -111,8 +111,10 @@ def piper_model(voice: str) -> Path:
     named = data_dir() / "voices" / f"{name}.onnx"
     if named.is_file():
         return named
+    # a path was given (not a bare name): only that place was looked at
+    looked = f"{path}" if path.suffix == ".onnx" or "/" in name else f"{path} nor {named}"
     raise SpeechOutputError(
-        f"voice '{voice}': no Piper model at {path} nor {named}; give the path of an "
+        f"voice '{voice}': no Piper model at {looked}; give the path of an "
         ".onnx voice file (with its .onnx.json beside it)"
     )
 
@@ -121,17 +123,20 @@ def piper_model(voice: str) -> Path:
 _EARLY: dict[tuple[str, int, float, Path | None], Synth] = {}
 
 
-def open_synth_early(voice: str, rate_wpm: int, volume: float, cache_dir: Path | None) -> None:
-    """A first session with a Piper voice (nothing of it on disk) starts its model
-    loading now, in its own process, while this one imports and opens the rest
-    (~1 s on two cores); ``open_synth`` then gives that voice."""
+def open_synth_early(
+    voice: str, rate_wpm: int, volume: float, cache_dir: Path | None, first: str
+) -> None:
+    """A session with a Piper voice whose ``first`` line is not on disk (a first
+    session, a new rate) starts its model loading now, in its own process, while this
+    one imports and opens the rest (~1 s on two cores); ``open_synth`` then gives
+    that voice."""
     if not is_piper(voice) or piper_available() is not None:
         return
     try:
         synth = open_synth(voice, rate_wpm, volume, cache_dir)
     except SpeechOutputError:
         return  # said when the session opens its voice
-    getattr(synth, "preload_if_new", lambda: None)()
+    getattr(synth, "preload_unless_cached", lambda line: False)(first)
     _EARLY[(voice, rate_wpm, volume, cache_dir)] = synth
 
 
