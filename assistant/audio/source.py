@@ -27,7 +27,6 @@ from .streams import OPEN_TIMEOUT_S, StreamTimeout, bounded, close_stream, close
 __all__ = [
     "SAMPLE_RATE",
     "BLOCK_MS",
-    "MIC_BLOCK_MS",
     "Frame",
     "AudioSource",
     "DeviceLostError",
@@ -39,11 +38,6 @@ __all__ = [
 
 SAMPLE_RATE = 16000
 BLOCK_MS = 20
-#: The microphone's blocks.  PortAudio's ALSA input (the ``pulse`` device) buffers two
-#: blocks: 20 ms blocks came 40 ms late, 10 ms blocks 20 ms (and the recognizer sees the
-#: end of an answer 10 ms sooner); bench loop reply p50 383/352 -> 278/280 ms, idle CPU
-#: 6-7 -> 9-12 %.  5 ms blocks were not kept up with.
-MIC_BLOCK_MS = 10
 #: A running stream that delivers nothing for this long has lost its device.
 STALL_MS = 1500
 
@@ -105,7 +99,7 @@ class MicrophoneSource:
     """A sounddevice input stream on a device given by name or index."""
 
     def __init__(
-        self, clock: Clock, device: str | int | None = None, block_ms: int = MIC_BLOCK_MS
+        self, clock: Clock, device: str | int | None = None, block_ms: int = BLOCK_MS
     ) -> None:
         self._clock = clock
         self.device_spec = device
