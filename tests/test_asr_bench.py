@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from assistant.bench.asr import Clip, mix, real_speaker_clips, run_bench
+from assistant.bench.asr_clips import fixture_clips
 
 
 def _clip() -> Clip:
@@ -48,7 +49,15 @@ def test_real_speakers_are_optional_and_mapped_to_contexts(tmp_path: Path) -> No
 
 def test_small_run_reports_every_figure(tmp_path: Path) -> None:
     report = run_bench(
-        "pocketsphinx", {}, 60, ["clean"], False, tmp_path, lambda _t: None, measure_rss=False
+        "pocketsphinx",
+        {},
+        60,
+        ["clean"],
+        False,
+        tmp_path,
+        lambda _t: None,
+        measure_rss=False,
+        failures=True,
     )
     row = report["results"]["pocketsphinx"]["clean"]  # type: ignore[index]
     for key in (
@@ -62,3 +71,10 @@ def test_small_run_reports_every_figure(tmp_path: Path) -> None:
     ):
         assert key in row
     assert report["bench_process_peak_rss_mb"] > 0
+    # --failures: every clip not heard as said is listed, with the rule that decided
+    failures = row["failures"]
+    assert isinstance(failures, list)
+    phrases = sum(c.kind == "phrase" for c in fixture_clips(60))
+    missed = [f for f in failures if f["said"] is not None]
+    assert len(missed) == phrases - round(row["accuracy_pct"] * phrases / 100)
+    assert all(f["heard"] != f["said"] and f["reason"] for f in failures)

@@ -153,13 +153,20 @@ class WhisperModel:
 
 
 def first_of_repeats(text: str) -> str:
-    """'resume resume resume' -> 'resume'; 'What time is it? What' (cut off while
-    starting over) -> 'What time is it?'."""
+    """'resume resume resume' -> 'resume'; 'What time is it? What' and 'My buttock,
+    my buttock, my butt' (cut off while starting over, even inside a word) ->
+    'What time is it?', 'My buttock'."""
     words = text.split()
     plain = [w.strip(".,!?;:").lower() for w in words]
     for size in range(1, len(words)):
         rest = plain[size:]
-        if rest == (plain[:size] * (len(rest) // size + 1))[: len(rest)]:
+        again = (plain[:size] * (len(rest) // size + 1))[: len(rest)]
+        if (
+            rest == again
+            or (  # a word cut short only after a whole one ("my butt")
+                len(rest) > 1 and rest[:-1] == again[:-1] and again[-1].startswith(rest[-1] or "-")
+            )
+        ):
             return " ".join(words[:size]).rstrip(",")
     return text
 
@@ -265,13 +272,17 @@ class WhisperRecognizer(UtteranceRecognizer):
         if len(limits.shifts) > 1 or limits.quick_extra is None:
             [(text, facts["no_speech"])] = self.model.free_decode(encoded, seconds)
         told = answer_prompt(context) if limits.prompt_answers else ""
+        spelt = ""
         if told and normalize(text) not in table:
             # Told the context's answers, Whisper spells a Klatt "better" as better,
             # not "Banner"; but it also hears "turn on the television" as "Two, none,
             # that television": the told decode counts only when it is a phrase.
+            # Otherwise it still names the phrases worth scoring ("the path, the
+            # knee": "above the knee").
             [(spelt, _)] = self.model.free_decode(encoded, seconds, (told,))
-            text = spelt if normalize(spelt) in table else text
-        full = self._verdict(encoded, text, self._candidates(context, text), facts)
+            text, spelt = (spelt, "") if normalize(spelt) in table else (text, spelt)
+        candidates = self._candidates(context, text, also=spelt)
+        full = self._verdict(encoded, text, candidates, facts)
         return self._verdict_of(full, limits)
 
     def _verdict(
@@ -323,6 +334,7 @@ class WhisperRecognizer(UtteranceRecognizer):
         stricter = replace(
             limits,
             margin=limits.margin + extra,
+            agreed_margin=limits.agreed_margin + extra,
             safety_margin=limits.safety_margin + extra,
             symptom_margin=limits.symptom_margin + extra,
         )
@@ -336,9 +348,12 @@ class WhisperRecognizer(UtteranceRecognizer):
     def _verdict_of(measured: dict[str, Any], limits: Thresholds) -> Verdict:
         return decide(**measured, limits=limits)
 
-    def _candidates(self, context: str, text: str, quick: bool = False) -> list[Candidate]:
+    def _candidates(
+        self, context: str, text: str, quick: bool = False, also: str = ""
+    ) -> list[Candidate]:
         """Each answer's shortest phrase, any command the decode names, and (unless
-        ``quick``: the decode is a phrase) the phrases nearest to the decode."""
+        ``quick``: the decode is a phrase) the phrases nearest to the decode and to
+        ``also`` (the told decode, when it is no phrase)."""
         chosen: dict[str, str] = {}
         commands = set(phrases.intents(phrases.COMMAND_CONTEXT))
         for intent, texts in canonical_phrases(context).items():
@@ -358,6 +373,9 @@ class WhisperRecognizer(UtteranceRecognizer):
                 if intent not in commands:
                     closest = difflib.get_close_matches(said, phrasings, PER_ANSWER, 0.0)
                     chosen.update((t, intent) for t in closest)
+        if normalize(also) and not quick:
+            for near in difflib.get_close_matches(normalize(also), list(table), NEAREST, 0.4):
+                chosen.setdefault(near, table[near])
         for intent, texts in canonical_phrases(context).items():
             if intent in commands and any(w in said.split() for t in texts for w in t.split()):
                 chosen.setdefault(texts[0], intent)

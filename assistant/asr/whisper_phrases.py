@@ -36,8 +36,8 @@ def answer_prompt(context: str) -> str:
     "skip" as "Scab" or "Scoop", and the command was never scored)."""
     commands = set(phrases.intents(phrases.COMMAND_CONTEXT))
     names = [t[0] for i, t in canonical_phrases(context).items() if i not in commands]
-    if not names:
-        return ""
+    # In the command context the commands are the answers: told them, Whisper
+    # spells a Klatt "say that again" nearer to its phrases than "Let's get it."
     names += [t[0] for i, t in canonical_phrases(phrases.COMMAND_CONTEXT).items()]
     return ", ".join(names).capitalize() + "."
 

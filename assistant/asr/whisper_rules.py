@@ -8,11 +8,17 @@ The rules, first failing one wins:
 2. the free decode means one intent (through the typed-answer matcher) and the
    best-scored phrase another: the two opinions disagree, so ask again;
 3. the free decode means nothing of the context and fits the audio far better
-   than any phrase, or is longer than it by words: out-of-vocabulary speech;
-4. the best intent does not beat the next one by a margin; an answer must also
+   than any phrase, or is longer than it by words, unless it is spelt much like
+   the best phrase ("More in" for "more pain", "My side" for "my thigh": Whisper
+   heard those sounds, and the margins below still decide): out-of-vocabulary speech;
+4. the best intent does not beat the next one by a margin (a smaller one when the
+   free decode means that intent too: two opinions agree); an answer must also
    beat the best other *answer* by a wider one, widest between better and worse
    (the costly confusion).  An answer's confidence is its margin over the other
-   answers: a command close behind is no reason to doubt which answer it was.
+   answers: a command close behind is no reason to doubt which answer it was;
+5. a "better" phrase naming another place ("it's only in my back now" against
+   "... buttock now") is within the better/worse margin: the dialog turns a
+   "better" further from the spine into "worse", so the place must be sure too.
 
 What both agree on is taken even when the words are not in the phrase list
 ("it's worse in my back" is heard as worse: the matcher finds "worse", and the
@@ -21,11 +27,14 @@ canonical "worse" outscores "better").
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 
+from ..dialog.location import named_place
 from ..events import Heard, NotUnderstood
 from ..vocab import COMMAND_INTENTS
+from .matcher import normalize
 from .verdict import Verdict
 
 __all__ = ["Candidate", "Thresholds", "Verdict", "decide"]
@@ -56,7 +65,13 @@ class Thresholds:
     max_no_speech: float = 0.8
     oov_gap: float = 4.0  # free decode - best phrase, when the decode means nothing
     oov_words: int = 2  # ... or when it has this many more words than that phrase
+    # ... unless the decode is spelt this much like that phrase (difflib ratio): no
+    # OOV clip's decode came within 0.59 of its best phrase, 29 of 80 right answers did
+    sounds_like: float = 0.65
     margin: float = 2.0  # best intent - next intent
+    # ... when the free decode means the best intent (not for the wider margins
+    # between answers below): real digits at 8 kHz lost most by 2.0
+    agreed_margin: float = 1.0
     safety_margin: float = 3.0  # for same, yes, no
     symptom_margin: float = 4.0  # better / worse against each other
     # more margin when the free decode means nothing (1.0 only lost right answers)
@@ -81,6 +96,50 @@ def _needed(first: str, second: str | None, limits: Thresholds) -> float:
     if first in SYMPTOM_PAIR or first in SAFETY_INTENTS:
         return limits.safety_margin
     return limits.margin
+
+
+def _spelt_alike(text: str, phrase: str, ratio: float) -> bool:
+    return difflib.SequenceMatcher(None, normalize(text), normalize(phrase)).ratio() >= ratio
+
+
+def _other_place(
+    first: Candidate, candidates: list[Candidate], text: str, limits: Thresholds
+) -> bool:
+    """Whether a "better" phrase naming another place than ``first`` scored within
+    the better/worse margin of it, or is spelt like the decode: buttock for back
+    is worse, not better, after pain in the back, and "It's only in my butter
+    canal" (a "better" to the matcher) names no place but was one."""
+    place = named_place(first.text)
+    return any(
+        c.intent == first.intent
+        and named_place(c.text) != place
+        and (
+            first.score - c.score < limits.symptom_margin
+            or _spelt_alike(text, c.text, limits.sounds_like)
+        )
+        for c in candidates
+    )
+
+
+def _margins(ranked: list[Candidate]) -> tuple[Candidate, float, Candidate | None, float]:
+    """The best intent, its margin over the next, and over the best other answer:
+    the costly confusions are between answers (a command close behind needs only
+    the plain margin)."""
+    first = ranked[0]
+    margin = first.score - (ranked[1].score if len(ranked) > 1 else -math.inf)
+    answers = [c for c in ranked[1:] if c.intent not in COMMAND_INTENTS]
+    answer = answers[0] if answers and first.intent not in COMMAND_INTENTS else None
+    answer_margin = first.score - answer.score if answer is not None else math.inf
+    return first, margin, answer, answer_margin
+
+
+def _out_of_vocabulary(text: str, gap: float, first: Candidate, limits: Thresholds) -> bool:
+    """A decode that means nothing fits far better than the best phrase or is longer
+    by words, and is not spelt like it."""
+    extra_words = len(text.split()) - len(first.text.split())
+    return (gap > limits.oov_gap or extra_words >= limits.oov_words) and not _spelt_alike(
+        text, first.text, limits.sounds_like
+    )
 
 
 def decide(
@@ -109,34 +168,36 @@ def decide(
     ranked = _best_per_intent(candidates)
     if not ranked:
         return reject("no candidate")
-    first = ranked[0]
-    margin = first.score - (ranked[1].score if len(ranked) > 1 else -math.inf)
-    # The costly confusions are between answers: an answer's own margin is over the
-    # best other answer (a command close behind needs only the plain margin).
-    answers = [c for c in ranked[1:] if c.intent not in COMMAND_INTENTS]
-    answer = answers[0] if answers and first.intent not in COMMAND_INTENTS else None
-    answer_margin = first.score - answer.score if answer is not None else math.inf
+    first, margin, answer, answer_margin = _margins(ranked)
     scores.update(best=round(first.score, 2), free=round(free_score, 2), margin=round(margin, 2))
     if free_intent is not None and free_intent != first.intent:
         return reject("decode disagrees")
     gap = free_score - first.score
     scores["gap"] = round(gap, 2)
-    extra_words = len(text.split()) - len(first.text.split())
-    if free_intent is None and (gap > limits.oov_gap or extra_words >= limits.oov_words):
+    if free_intent is None and _out_of_vocabulary(text, gap, first, limits):
         return reject("out of vocabulary")
     extra = limits.unmatched_extra if free_intent is None else 0.0
-    if margin < limits.margin + extra:
+    plain = limits.agreed_margin if free_intent == first.intent else limits.margin + extra
+    if margin < plain:
         return reject("small margin")
     needed = _needed(first.intent, answer.intent if answer else None, limits) + extra
+    if needed == limits.margin + extra:  # no costly answer either side
+        needed = plain
     if answer is not None:
         scores["answer_margin"] = round(answer_margin, 2)
         if answer_margin < needed:
             return reject(
                 "better/worse margin" if needed >= limits.symptom_margin else "small margin"
             )
-    excess = answer_margin - needed if answer is not None else margin - limits.margin - extra
+    if first.intent == "better" and _other_place(first, candidates, text, limits):
+        return reject("place margin")
+    excess = answer_margin - needed if answer is not None else margin - plain
     confidence = 1.0 / (1.0 + math.exp(-excess / 2.0)) if math.isfinite(excess) else 1.0
     if free_intent == first.intent:
         confidence = max(confidence, 0.9)
-    heard = Heard(first.intent, text or first.text, round(confidence, 3), start_ms, end_ms)
+    # The dialog reads the place out of a "better" ("it's only in my buttock now"
+    # is worse after pain in the back): a decode that does not mean the answer
+    # ("It's only in my water can know") names no place, the phrase heard does.
+    said = text if text and free_intent == first.intent else first.text
+    heard = Heard(first.intent, said, round(confidence, 3), start_ms, end_ms)
     return Verdict(heard, "ok", scores)

@@ -42,6 +42,7 @@ def run_bench(
     progress: Callable[[str], None],
     measure_rss: bool = True,
     latency_clips: int = 30,
+    failures: bool = False,
 ) -> dict[str, object]:
     """``engine``: one name or several, comma-separated, run side by side on the
     same clips in one run."""
@@ -57,7 +58,7 @@ def run_bench(
         recognizer.set_context("yes-no")  # a background load is finished here
         load_s = round(time.perf_counter() - began, 2)
         progress(f"recognizer: {recognizer.description} (loaded in {load_s} s)")
-        table[recognizer.name] = measure_sets(recognizer, sets, latency_clips, progress)
+        table[recognizer.name] = measure_sets(recognizer, sets, latency_clips, progress, failures)
         own_rss = recognizer_peak_rss_mb(name, options) if measure_rss else None
         engines[recognizer.name] = {
             "description": recognizer.description,
@@ -106,6 +107,7 @@ def _run(args: argparse.Namespace) -> int:
         args.speech_dir,
         progress,
         latency_clips=max(0, args.latency_clips),
+        failures=args.failures,
     )
     if args.json:
         print(json.dumps(report))
@@ -147,6 +149,11 @@ def register(subparsers: object, summary: str) -> None:
         "--conditions", default=",".join(CONDITIONS), help="comma-separated subset of conditions"
     )
     parser.add_argument("--no-baselines", action="store_true", help="skip the two baselines")
+    parser.add_argument(
+        "--failures",
+        action="store_true",
+        help="list every clip heard wrong or asked again, with the rule that decided",
+    )
     parser.add_argument(
         "--latency-clips",
         type=int,

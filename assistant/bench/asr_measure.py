@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..asr.protocol import Recognizer, Result, pick
+from ..asr.verdict import Verdict
 from ..audioio import FIXTURE_DITHER_RMS, dither
 from ..events import Heard
 from .asr_clips import REAL, Clip, mix
@@ -37,9 +38,15 @@ class Tally:
     compute_s: float = 0.0
     audio_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
+    failures: list[dict[str, object]] = field(default_factory=list)
 
-    def add(self, clip: Clip, result: Result, compute_s: float) -> None:
+    def add(
+        self, clip: Clip, result: Result, compute_s: float, verdict: Verdict | None = None
+    ) -> None:
         got = result.intent if isinstance(result, Heard) else None
+        failed = got != clip.intent if clip.kind in ("phrase", "real") else got is not None
+        if failed:
+            self.failures.append(_failure(clip, result, got, verdict))
         self.compute_s += compute_s
         self.audio_s += clip.audio.size / 16000
         if clip.kind in ("phrase", "real"):
@@ -74,6 +81,22 @@ class Tally:
             "latency_p50_ms": round(float(np.percentile(lat, 50))) if lat else None,
             "latency_p95_ms": round(float(np.percentile(lat, 95))) if lat else None,
         }
+
+
+def _failure(
+    clip: Clip, result: Result, got: str | None, verdict: Verdict | None
+) -> dict[str, object]:
+    """One clip heard wrong or asked again (an OOV or noise clip acted on): what was
+    said and heard, and the rule that decided (the engine's verdict, when it keeps one)."""
+    return {
+        "clip": clip.name,
+        "context": clip.context,
+        "said": clip.intent,
+        "heard": got,
+        "text": getattr(result, "text", "") or (verdict.text if verdict else ""),
+        "reason": verdict.reason if verdict else None,
+        "scores": dict(verdict.scores) if verdict else {},
+    }
 
 
 def run_streaming(
@@ -171,15 +194,18 @@ def measure_sets(
     sets: list[tuple[str, list[Clip]]],
     latency_clips: int,
     progress: Callable[[str], None],
+    failures: bool = False,
 ) -> dict[str, dict[str, object]]:
     """Every set through one recognizer: streamed as fast as taken, then a spread of
-    phrase clips in real time for the latency."""
+    phrase clips in real time for the latency.  ``failures``: each set's clips heard
+    wrong or asked again are listed (and reported) with the rule that decided."""
     rows: dict[str, dict[str, object]] = {}
     for name, chosen in sets:
         tally = Tally()
         for clip, audio in clips_under(chosen, name):
             result, compute = run_streaming(recognizer, clip, audio)
-            tally.add(clip, result, compute)
+            verdict = getattr(recognizer, "last_verdict", None)
+            tally.add(clip, result, compute, verdict if isinstance(verdict, Verdict) else None)
         timed = [
             (index, clip)
             for index, clip in enumerate(chosen)
@@ -192,4 +218,11 @@ def measure_sets(
                 tally.latencies_ms.append(latency)
         rows[name] = tally.summary()
         progress(f"{recognizer.name} {name}: {rows[name]}")
+        if failures:
+            rows[name]["failures"] = tally.failures
+            for f in tally.failures:
+                progress(
+                    f"  {name}: {f['clip']} ({f['context']}) said {f['said']}, heard "
+                    f"{f['heard']} {f['text']!r}: {f['reason']} {f['scores']}"
+                )
     return rows
