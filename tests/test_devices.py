@@ -95,6 +95,7 @@ def test_sound_system_dying_pauses_the_session_until_it_is_back(
             assert thread.is_alive(), f"the session ended: {captions}"
             time.sleep(0.05)
 
+    recording: Recording | None = None
     thread.start()
     try:
         wait_caption("Next: Lying face down.")
@@ -105,18 +106,63 @@ def test_sound_system_dying_pauses_the_session_until_it_is_back(
         recording = pulse.record_speaker()
         wait_caption("microphone 'pulse' is back")
         _wait_until_said(recording)  # "Sound is working again. Say resume ..."
-        recording.stop()
         pulse.play_into_mic(read_audio(fixtures_dir() / "answers/continue_en-us.wav"))
         wait_caption("(resume,")
         assert thread.is_alive()  # the session carries on
     finally:
+        if recording is not None:  # its pacat waited for, even when the test fails
+            recording.stop()
         stop.set()
         thread.join(timeout=30)
         runtime.speaker.close()
         journal.close(interrupted=True)
+    assert not thread.is_alive(), "the session did not end"
     printed = [c for c in captions if c.startswith("system: ") and "stopped working" in c]
     said = [c for c in captions if c.startswith("coach: Sound problem")]
     assert printed and said  # printed, and said as well
     with open_journal(tmp_path / "journal.sqlite3") as check:
         [record] = check.sessions()
     assert [e.exercise for e in record.exercises] == ["prone-lying"]  # nothing lost
+
+
+def test_a_portaudio_call_that_never_returns_does_not_freeze_the_session() -> None:
+    """PortAudio 19.6 can hang opening or closing a stream while the sound server
+    restarts; the microphone and speaker make those calls in a thread of their own
+    and give up after a few seconds (the device is tried again with a new stream).
+    What such a call opens after all is closed, not left playing."""
+    from assistant.audio.streams import StreamTimeout, bounded, close_within
+
+    release = threading.Event()
+    closed: list[str] = []
+
+    def hangs() -> str:
+        release.wait(10)
+        return "a stream opened too late"
+
+    began = time.monotonic()
+    with pytest.raises(StreamTimeout):
+        bounded(hangs, 0.2, closed.append)
+    assert time.monotonic() - began < 2
+    release.set()
+    deadline = time.monotonic() + 10
+    while not closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert closed == ["a stream opened too late"]
+
+    class HungStream:
+        def abort(self) -> None:
+            threading.Event().wait(10)
+
+        def close(self) -> None:
+            closed.append("closed")
+
+    began = time.monotonic()
+    close_within(HungStream(), 0.2)  # returns: the loop goes on
+    assert time.monotonic() - began < 2
+
+    def fails() -> None:
+        raise ValueError("no such device")
+
+    with pytest.raises(ValueError, match="no such device"):  # errors still come through
+        bounded(fails, 5)
+    assert bounded(lambda: 42, 5) == 42

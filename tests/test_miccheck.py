@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import select
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 from assistant.audioio import read_audio
-from assistant.bench.pulse import PulseAudio
+from assistant.bench.pulse import PulseAudio, end
 from assistant.paths import fixtures_dir
 from assistant.ui.miccheck import assess, meter
 
@@ -67,14 +68,28 @@ def test_a_noisy_room_and_a_quiet_microphone_are_told_apart(
     pulse: PulseAudio, tmp_path: Path
 ) -> None:
     rng = np.random.default_rng(1)
-    # a loud fan (about -22 dBFS), in real time, on before the check starts and long
-    # enough to last through it however slowly it starts on a loaded machine
-    fan = rng.normal(0, 2500, 16000 * 12).astype(np.int16)
-    running = threading.Thread(target=pulse.play_into_mic, args=(fan,))
+    # a loud fan (about -22 dBFS), in real time, on before the check starts and until
+    # it has finished, however slowly it starts on a loaded machine (a fixed 12 s of
+    # fan once ran out before a slow check had finished listening)
+    fan = rng.normal(0, 2500, 16000).astype(np.int16).tobytes()  # a second, over and over
+    player = pulse.mic_player()
+    checked = threading.Event()
+
+    def blow() -> None:
+        assert player.stdin is not None
+        with contextlib.suppress(OSError):  # (pacat ended)
+            while not checked.is_set():
+                player.stdin.write(fan)  # blocks while pacat has a second to play
+
+    running = threading.Thread(target=blow)
     running.start()
-    time.sleep(0.5)
-    code, out = check(pulse, tmp_path, BETTER)
-    running.join()
+    try:
+        time.sleep(0.5)
+        code, out = check(pulse, tmp_path, BETTER)
+    finally:
+        checked.set()
+        running.join(timeout=10)
+        end(player)
     assert code == 1 and "too noisy" in out, out
     faint = (BETTER.astype(np.float64) * 0.02).astype(np.int16)  # about 34 dB down
     code, out = check(pulse, tmp_path, faint)

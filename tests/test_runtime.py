@@ -291,3 +291,67 @@ def test_a_caption_appears_when_its_line_starts_playing_not_when_queued() -> Non
     assert second.start_ms > 3000
     # shown once it plays (within a loop turn), not at 0 ms when it was queued
     assert second.start_ms <= shown_at["Second."] <= second.start_ms + 100
+
+
+def test_a_stop_only_whisper_hears_cuts_in_once_and_the_loop_never_waits_for_it() -> None:
+    """Beside Whisper the spotter asks it about the plain British "stop" (which
+    PocketSphinx turns down) in a thread of its own, on the real clock: the coach
+    is cut off, once, and the loop went on handling frames while Whisper weighed
+    the word (no frame waited behind the check)."""
+    from assistant.asr import whisper_engine
+    from assistant.asr.spotter import BargeInSpotter
+    from assistant.asr.spotter_check import WhisperCheck
+    from assistant.audioio import read_audio
+    from assistant.clock import MonotonicClock
+    from assistant.paths import fixtures_dir
+
+    check = WhisperCheck(whisper_engine.locate({}).model)
+    spotter = BargeInSpotter(check=check, background=True)
+    stop = read_audio(fixtures_dir() / "phrases/command/stop__en-gb.flac")
+    samples = dither(6 * 16000, seed=1)
+    samples[16000 : 16000 + stop.size] = stop  # 1 s in, while the question is said
+    clock = MonotonicClock()
+    source = _Watched(WavFileSource(samples=samples, clock=clock, realtime=True), spotter)
+    speaker = RecordingSpeaker(clock, rate_wpm=150)
+    engine = CoachEngine()
+    captions: list[str] = []
+    runtime = Runtime(
+        source=source,
+        recognizer=ScriptedRecognizer([]),
+        speaker=speaker,
+        engine=engine,
+        clock=clock,
+        barge_in=spotter,
+        caption=lambda who, text: captions.append(f"{who}: {text}"),
+    )
+    assert runtime.run(max_ms=20_000) == "stopped_by_user"
+    assert speaker.interrupted == [1]
+    assert captions.count("you: stop (stop, barge-in)") == 1, captions
+    assert [e.intent for e in engine.events if isinstance(e, Heard)] == ["stop"]
+    assert spotter.last_verdict.reason == "whisper", spotter.last_verdict
+    assert spotter.rescuer is not None and spotter.rescuer.wait(0)  # closed with the run
+    # The loop took frames from the microphone while Whisper weighed the word: in
+    # the loop's own thread the check held every frame back by its whole time.
+    assert source.during_check >= 1
+
+
+class _Watched:
+    """A source that counts the frames the loop took while the spotter's Whisper
+    check was running."""
+
+    def __init__(self, source: WavFileSource, spotter: Any) -> None:
+        self.source = source
+        self.name = source.name
+        self.spotter = spotter
+        self.during_check = 0
+
+    def start(self) -> None:
+        self.source.start()
+
+    def stop(self) -> None:
+        self.source.stop()
+
+    def read(self, timeout_s: float) -> Frame | None:
+        frame = self.source.read(timeout_s)
+        self.during_check += frame is not None and self.spotter.rescuer.busy
+        return frame

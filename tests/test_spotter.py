@@ -213,3 +213,35 @@ def test_the_coach_saying_it_hurts_is_not_the_user_saying_ouch() -> None:
     assert said_by_coach(Heard("stop", "stop", 0.9, 0, 500), prompts.HURTS_REST)
     assert not said_by_coach(it_hurts, "Breathe in, and slowly lift your chest.")
     assert said_by_coach(Heard("pause", "pause", 0.9, 0, 500), "Paused.")
+
+
+def test_in_the_background_whisper_decides_the_same_and_the_word_cuts_in_once(
+    two_stage: BargeInSpotter,
+) -> None:
+    """The live loop asks Whisper in a thread of its own: while it weighs the
+    British "stop" the spotter gives nothing (the frames go on), then the word
+    cuts in once, as the synchronous check decides it; another answer Whisper is
+    asked about ("better") still never does."""
+    from assistant.asr.spotter_check import WhisperCheck
+
+    assert two_stage.check is not None
+    check: WhisperCheck = two_stage.check
+    background = BargeInSpotter(BARGE_IN_INTENTS, check=check, background=True)
+    background.set_context("command")
+    try:
+        for clip, expected in (
+            ("phrases/command/stop__en-gb.flac", ["stop"]),
+            ("answers/better_en-gb.wav", []),
+        ):
+            audio = read_audio(fixtures_dir() / clip)
+            assert spot(background, audio) == []  # nothing waited for Whisper
+            assert "Whisper asked" in background.last_verdict.reason
+            assert background.rescuer is not None and background.rescuer.wait(30)
+            late = background.late()
+            assert [r.intent for r in late if isinstance(r, Heard)] == expected
+            assert background.late() == []  # once
+            if expected:
+                sync = [r for r, _ in spot(two_stage, audio)]
+                assert [(r.intent, r.text) for r in late] == [(r.intent, r.text) for r in sync]
+    finally:
+        background.close()

@@ -38,11 +38,12 @@ import numpy.typing as npt
 
 from ..events import Heard
 from ..vocab import BARGE_IN_INTENTS
-from . import phrases
+from . import phrases, spotter_check
 from .endpoint import FRAME, EndpointConfig, Endpointer, SegmentEvent
 from .features import speech_band_ratio, voiced_ms
 from .protocol import Result
 from .sphinx import add_phone_loop, open_decoders, restart_noise_estimate
+from .spotter_check import CONFIRM, RESCUABLE, UNTRUSTED, Rescuer
 from .verdict import Verdict
 
 if TYPE_CHECKING:
@@ -70,21 +71,6 @@ EARLY_DB = 20.0
 CLOSURE_DB = 6.0
 #: Phrases too short to end a word early ("ow" is how "ouch" and "open" begin).
 NOT_EARLY = frozenset({"ow"})
-#: PocketSphinx's verdicts Whisper may overturn (``spotter_check``): a voiced word
-#: of the right length that did not decode, decoded as another phrase, or scored
-#: too low; or a barge-in phrase with hardly a voiced frame.
-RESCUABLE = frozenset({"no decode", "another phrase", "scores", "unvoiced", "unsure"})
-#: Barge-in phrases PocketSphinx alone is not trusted with when Whisper is there
-#: (a real "help" or "three" was "ow"; Piper's "That's the end of the routine."
-#: was "that's enough") ...
-UNTRUSTED = frozenset({"ow", "that's enough"})
-#: ... and what Whisper is asked about them, beside the rescue phrases.
-CONFIRM: dict[str, str] = {"ow": "ouch", "ouch": "ouch", "that's enough": "stop"}
-#: Whisper is asked only about words this short (a longer stretch is someone
-#: talking, often the coach itself: it would cost ~70 ms a closure for nothing) ...
-RESCUE_MAX_MS = 1500
-#: ... and about the same word again only after this many more 10 ms frames.
-RESCUE_AGAIN_FRAMES = 10
 _LOG_BASE = math.log(1.0001)
 #: Cepstral mean each utterance starts from (live CMN then adapts as it goes): the
 #: median of the whole-utterance means of the phrase recordings.  Starting every
@@ -129,6 +115,7 @@ class BargeInSpotter:
 
     name = "pocketsphinx-spotter"
     sample_rate = 16000
+    _fired: bool  # the word being heard has cut in
 
     def __init__(
         self,
@@ -139,12 +126,14 @@ class BargeInSpotter:
         early_ms: int = EARLY_MS,
         early_db: float = EARLY_DB,
         check: WhisperCheck | None = None,
+        background: bool = False,
     ) -> None:
         self.description = "PocketSphinx barge-in spotter (" + ", ".join(intents) + ")"
         self.intents = tuple(intents)
         self.thresholds = thresholds or SpotterThresholds()
-        #: Whisper's second opinion on a word PocketSphinx turned down (None: none).
+        #: Whisper's second opinion (None: none), in a thread of its own if ``background``
         self.check = check
+        self.rescuer = Rescuer(check, background) if check is not None else None
         if check is not None:
             self.name = "pocketsphinx+whisper-spotter"
             self.description += " with Whisper tiny.en's second opinion"
@@ -182,6 +171,7 @@ class BargeInSpotter:
         self.cmn_prior = CMN_PRIOR
         self.early_ms = early_ms
         self.early_db = early_db
+        self._word = self._last_fired = 0  # the words heard, and the last that cut in
         self._clear_word(0)
         self._on = False
         self._in_utt = False
@@ -215,6 +205,24 @@ class BargeInSpotter:
             return []
         return self._handle(self._endpointer.flush())
 
+    def late(self) -> list[Result]:
+        """The words Whisper rescued in the background since the last call: each
+        word cuts in at most once, and never after a later word has."""
+        if self.rescuer is None:
+            return []
+        results: list[Result] = []
+        for (word, start_ms, end_ms, reason, text), rescue in self.rescuer.done():
+            self.last_verdict = self.rescuer.verdict(rescue, start_ms, end_ms, reason, text)
+            if self.last_verdict.result is not None and word > self._last_fired:
+                self._last_fired = word
+                self._fired = self._fired or word == self._word
+                results.append(self.last_verdict.result)
+        return results
+
+    def close(self) -> None:
+        if self.rescuer is not None:
+            self.rescuer.close()
+
     # ------------------------------------------------------------ decoding
 
     def _start(self, event: SegmentEvent) -> None:
@@ -226,6 +234,7 @@ class BargeInSpotter:
             decoder.start_utt()
         self._in_utt = True
         self._buffer = []
+        self._word += 1
         self._clear_word(event.start_ms)
 
     def _clear_word(self, start_ms: int) -> None:
@@ -240,7 +249,7 @@ class BargeInSpotter:
         self._loud_frames = 0
         self._last_loud = 0
         self._tried = False
-        self._rescued_at = -RESCUE_AGAIN_FRAMES
+        self._rescued_at = -spotter_check.RESCUE_AGAIN_FRAMES
 
     def _feed(self, samples: npt.NDArray[np.int16]) -> None:
         self._buffer.append(samples)
@@ -311,6 +320,8 @@ class BargeInSpotter:
         self, hyps: list[Any], start_ms: int, end_ms: int, speech_ms: int, early: bool = False
     ) -> Result | None:
         self.last_verdict = self._verdict(hyps, start_ms, end_ms, speech_ms, early)
+        if self.last_verdict.result is not None:
+            self._last_fired = self._word
         return self.last_verdict.result
 
     def _verdict(
@@ -341,17 +352,15 @@ class BargeInSpotter:
             heard = Heard(self._phrases[text], text, round(confidence, 3), start_ms, end_ms)
             return Verdict(heard, "ok", scores, text)
         if reason in RESCUABLE and self._may_rescue(speech_ms):
-            assert self.check is not None
+            assert self.rescuer is not None
             self._rescued_at = self._frames
             other = hyps[1].hypstr if hyps[1] is not None else ""
             rival = other if text in self._phrases else text
-            rescue = self.check.judge(audio, rival, CONFIRM if reason == "unsure" else {})
-            scores.update(whisper=rescue.score, whisper_rival=rescue.rival)
-            if rescue.intent is not None:
-                confidence = 1.0 / (1.0 + math.exp(-(rescue.score - self.check.min_score)))
-                heard = Heard(rescue.intent, rescue.text, round(confidence, 3), start_ms, end_ms)
-                return Verdict(heard, "whisper", scores, text)
-            reason = f"{reason}, and Whisper: {rescue.text} {rescue.score:.1f}"
+            key = (self._word, start_ms, end_ms, reason, text)
+            rescue = self.rescuer.ask(key, audio, rival, CONFIRM if reason == "unsure" else {})
+            if rescue is None:
+                return Verdict(None, f"{reason}, Whisper asked", scores, text)
+            return self.rescuer.verdict(rescue, start_ms, end_ms, reason, text, scores)
         return Verdict(None, reason, scores, text)
 
     def _may_rescue(self, speech_ms: int) -> bool:
@@ -359,8 +368,8 @@ class BargeInSpotter:
         early judgement may come at a closure inside "it | hurts")."""
         return (
             self.check is not None
-            and speech_ms <= RESCUE_MAX_MS
-            and self._frames - self._rescued_at >= RESCUE_AGAIN_FRAMES
+            and speech_ms <= spotter_check.RESCUE_MAX_MS
+            and self._frames - self._rescued_at >= spotter_check.RESCUE_AGAIN_FRAMES
         )
 
     def _sphinx(

@@ -17,17 +17,39 @@ answers: below -9 on the recordings here).
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Mapping
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ..events import Heard
+from .verdict import Verdict
 from .whisper import load_model, speech_ms
 
-__all__ = ["RESCUE_PHRASES", "Rescue", "WhisperCheck"]
+__all__ = ["RESCUE_PHRASES", "Rescue", "Rescuer", "WhisperCheck"]
 
+#: PocketSphinx's verdicts Whisper may overturn (``spotter_check``): a voiced word
+#: of the right length that did not decode, decoded as another phrase, or scored
+#: too low; or a barge-in phrase with hardly a voiced frame.
+RESCUABLE = frozenset({"no decode", "another phrase", "scores", "unvoiced", "unsure"})
+#: Barge-in phrases PocketSphinx alone is not trusted with when Whisper is there
+#: (a real "help" or "three" was "ow"; Piper's "That's the end of the routine."
+#: was "that's enough") ...
+UNTRUSTED = frozenset({"ow", "that's enough"})
+#: ... and what Whisper is asked about them, beside the rescue phrases.
+CONFIRM: dict[str, str] = {"ow": "ouch", "ouch": "ouch", "that's enough": "stop"}
+#: Whisper is asked only about words this short (a longer stretch is someone
+#: talking, often the coach itself: it would cost ~70 ms a closure for nothing) ...
+RESCUE_MAX_MS = 1500
+#: ... and about the same word again only after this many more 10 ms frames.
+RESCUE_AGAIN_FRAMES = 10
 #: The barge-in phrases Whisper is asked about (each costs one ``align`` sequence):
 #: the short ones a person cut off mid-exercise says.  "Ouch" is not among them:
 #: Whisper hears espeak-ng's "ouch" as "out" and scores it no better than other
@@ -98,3 +120,92 @@ class WhisperCheck:
         accepted = score >= self.min_score and score >= rival_score + self.margin
         intent = candidates[texts[best]] if accepted else None
         return Rescue(intent, texts[best], float(score), float(rival_score))
+
+
+class Rescuer:
+    """Asks ``check`` about a word: at once, or (``background``) in a thread of its
+    own so that the live loop never waits for it.  The microphone's frames, the
+    answers and the counts go on while Whisper weighs a word (most often the
+    coach's own, heard through the room); only a rescued word comes later.
+
+    The model is the recognizer's own (one copy in memory).  CTranslate2 queues
+    the calls of several threads for its one worker (thread-safe), so a decode
+    and a check never compute at once: a decode's step waits at most for the
+    check's current ``encode`` or ``align`` (~25 ms each).  With two workers
+    (``inter_threads=2``: the weights shared) they ran side by side on the two
+    cores and a decode got slower still.  Checks run one at a time, in order.
+    """
+
+    def __init__(self, check: WhisperCheck, background: bool = False) -> None:
+        self.check = check
+        self.background = background
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._pending: list[tuple[Any, Future[Rescue]]] = []
+        self._closed = False
+
+    def ask(
+        self, key: Any, audio: npt.NDArray[np.int16], rival: str, extra: Mapping[str, str]
+    ) -> Rescue | None:
+        """The verdict on ``audio``, or ``None`` when it is asked in the background
+        (``done`` gives it back with ``key``)."""
+        if not self.background:
+            return self.check.judge(audio, rival, extra)
+        with self._lock:
+            if not self._closed:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(1, thread_name_prefix="whisper-check")
+                judged = self._pool.submit(self.check.judge, audio.copy(), rival, dict(extra))
+                self._pending.append((key, judged))
+        return None
+
+    def verdict(
+        self,
+        rescue: Rescue,
+        start_ms: int,
+        end_ms: int,
+        reason: str,
+        text: str,
+        scores: Mapping[str, float] = {},
+    ) -> Verdict:
+        """The spotter's verdict on a word PocketSphinx turned down for ``reason``
+        (taking it for ``text``), once Whisper has weighed it."""
+        scores = {**scores, "whisper": rescue.score, "whisper_rival": rescue.rival}
+        if rescue.intent is None:
+            why = f"{reason}, and Whisper: {rescue.text} {rescue.score:.1f}"
+            return Verdict(None, why, scores, text)
+        confidence = 1.0 / (1.0 + math.exp(-(rescue.score - self.check.min_score)))
+        heard = Heard(rescue.intent, rescue.text, round(confidence, 3), start_ms, end_ms)
+        return Verdict(heard, "whisper", scores, text)
+
+    def done(self) -> list[tuple[Any, Rescue]]:
+        """The checks finished since the last call, in the order they were asked (one
+        that failed is dropped: PocketSphinx's "no" stands)."""
+        finished: list[tuple[Any, Rescue]] = []
+        with self._lock:
+            while self._pending and self._pending[0][1].done():
+                key, judged = self._pending.pop(0)
+                if not judged.cancelled() and judged.exception() is None:
+                    finished.append((key, judged.result()))
+        return finished
+
+    @property
+    def busy(self) -> bool:
+        """Whether a check asked for has not been handed back yet."""
+        with self._lock:
+            return bool(self._pending)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Whether the checks asked so far finished within ``timeout_s``."""
+        with self._lock:
+            pending = [judged for _, judged in self._pending]
+        return not futures.wait(pending, timeout_s).not_done
+
+    def close(self) -> None:
+        """Drop the checks not started (the one running ends on its own, ~50 ms)."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+            self._pending.clear()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

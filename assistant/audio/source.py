@@ -7,6 +7,7 @@ in real time or as fast as it is read.
 
 from __future__ import annotations
 
+import functools
 import queue
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from ..audioio import dither, read_audio
 from ..clock import Clock
 from ..errors import AssistantError, AudioDeviceError
 from .devices import describe_device, quiet_stderr, resolve_device, sd
+from .streams import OPEN_TIMEOUT_S, StreamTimeout, bounded, close_stream, close_within
 
 __all__ = [
     "SAMPLE_RATE",
@@ -109,6 +111,7 @@ class MicrophoneSource:
         self._queue: queue.SimpleQueue[Frame] = queue.SimpleQueue()
         self._stream: Any = None
         self._resampler: Any = None
+        self._generation = 0  # of the stream now open (a stream left behind is older)
         self._device_rate = SAMPLE_RATE
         self._last_frame_ms = 0
         self._lost: str | None = None
@@ -118,11 +121,27 @@ class MicrophoneSource:
         self.overflows = 0
 
     def start(self) -> None:
-        module = sd()
         info = resolve_device(self.device_spec, "input")
         self.name = f"microphone '{info.name}'"
         self._lost = None
         self._zero_blocks = 0
+        self._generation += 1  # frames of a stream left behind are not this one's
+        generation = self._generation
+        try:
+            stream = bounded(lambda: self._open(info, generation), OPEN_TIMEOUT_S, close_stream)
+        except StreamTimeout as exc:
+            raise AudioDeviceError(f"{self.name} did not start ({exc}); is it busy?") from exc
+        if self._device_rate != SAMPLE_RATE:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(self._device_rate, SAMPLE_RATE, 1, "int16")
+        self._stream = stream
+        self.latency_ms = int(float(stream.latency) * 1000)
+        self._last_frame_ms = self._clock.now_ms()
+
+    def _open(self, info: Any, generation: int) -> Any:
+        """A started input stream on ``info`` (in a thread of its own: it may hang)."""
+        module = sd()
         stream = None
         last_error: Exception | None = None
         for rate in (SAMPLE_RATE, int(info.default_samplerate)):
@@ -135,8 +154,8 @@ class MicrophoneSource:
                         dtype="int16",
                         blocksize=self._block * rate // SAMPLE_RATE,
                         latency="low",
-                        callback=self._callback,
-                        finished_callback=self._on_finished,
+                        callback=functools.partial(self._callback, generation),
+                        finished_callback=functools.partial(self._on_finished, generation),
                     )
                 self._device_rate = rate
                 break
@@ -146,28 +165,24 @@ class MicrophoneSource:
             raise AudioDeviceError(
                 f"cannot open {self.name} ({last_error}); is it busy or unplugged?"
             )
-        if self._device_rate != SAMPLE_RATE:
-            import soxr
-
-            self._resampler = soxr.ResampleStream(self._device_rate, SAMPLE_RATE, 1, "int16")
         try:
             stream.start()
         except module.PortAudioError as exc:
+            close_stream(stream)
             raise AudioDeviceError(f"cannot start {self.name} ({exc}); is it busy?") from exc
-        self._stream = stream
-        self.latency_ms = int(float(stream.latency) * 1000)
-        self._last_frame_ms = self._clock.now_ms()
+        return stream
 
     def stop(self) -> None:
         stream, self._stream = self._stream, None
+        self._generation += 1
         if stream is not None:
-            try:
-                stream.abort()
-                stream.close()
-            except Exception:  # a vanished device must not raise on close
-                pass
+            close_within(stream)  # one that hangs is left behind: a new one is opened
 
-    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+    def _callback(
+        self, generation: int, indata: Any, frames: int, time_info: Any, status: Any
+    ) -> None:
+        if generation != self._generation:
+            return
         samples = np.array(indata[:, 0], dtype=np.int16)
         now = self._clock.now_ms()
         if status:
@@ -179,8 +194,8 @@ class MicrophoneSource:
         start = now - self.latency_ms - len(samples) * 1000 // SAMPLE_RATE
         self._queue.put(Frame(samples, start))
 
-    def _on_finished(self) -> None:
-        if self._stream is not None and self._lost is None:
+    def _on_finished(self, generation: int) -> None:
+        if generation == self._generation and self._lost is None:
             self._lost = f"{self.name} stopped working (unplugged or taken by another program)"
 
     def read(self, timeout_s: float) -> Frame | None:

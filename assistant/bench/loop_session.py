@@ -22,17 +22,17 @@ from ..events import Listen
 from .engine import BenchEngine
 from .pulse import PulseAudio
 
-LOUD = 300  # int16 RMS of a 20 ms frame that counts as speech (noise floor is ~10)
+LOUD = 300  # int16 RMS of a frame (10-20 ms) that counts as speech (noise floor is ~10)
 
 
 class Tap:
-    """Wraps the microphone: keeps (timestamp, RMS) of every frame."""
+    """Wraps the microphone: keeps (timestamp, end, RMS) of every frame."""
 
     def __init__(self, source: Any) -> None:
         self.source = source
         self.name = source.name
         self.sample_rate = source.sample_rate
-        self.levels: list[tuple[int, float]] = []
+        self.levels: list[tuple[int, int, float]] = []
 
     def start(self) -> None:
         self.source.start()
@@ -44,12 +44,13 @@ class Tap:
         frame: Frame | None = self.source.read(timeout_s)
         if frame is not None:
             rms = float(np.sqrt(np.mean(frame.samples.astype(np.float64) ** 2)))
-            self.levels.append((frame.timestamp_ms, rms))
+            end = frame.timestamp_ms + frame.samples.size * 1000 // self.sample_rate
+            self.levels.append((frame.timestamp_ms, end, rms))
         return frame
 
     def speech_end_before(self, t_ms: int, after_ms: int) -> int | None:
         """End of the last loud frame in (after_ms, t_ms)."""
-        ends = [ts + 20 for ts, rms in self.levels if after_ms < ts < t_ms and rms > LOUD]
+        ends = [end for ts, end, rms in self.levels if after_ms < ts < t_ms and rms > LOUD]
         return max(ends) if ends else None
 
 

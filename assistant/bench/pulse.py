@@ -302,20 +302,29 @@ class PulseAudio:
     def pactl(self, *args: str) -> str:
         return self._pactl(*args).stdout
 
-    def play_into_mic(self, samples: np.ndarray, wait: bool = True) -> subprocess.Popen[bytes]:
-        """Play 16 kHz mono int16 ``samples`` into the virtual microphone."""
-        process = subprocess.Popen(
+    def mic_player(self) -> subprocess.Popen[bytes]:
+        """A pacat that plays what is written to its stdin (16 kHz mono int16) into
+        the virtual microphone, as it comes; ``end()`` it when done."""
+        return subprocess.Popen(
             self._pacat("--playback", "--device=mic"),
             env=self.client_env(),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    def play_into_mic(self, samples: np.ndarray, wait: bool = True) -> subprocess.Popen[bytes]:
+        """Play 16 kHz mono int16 ``samples`` into the virtual microphone."""
+        process = self.mic_player()
         assert process.stdin is not None
-        process.stdin.write(np.asarray(samples, dtype="<i2").tobytes())
-        process.stdin.close()
-        if wait:
-            process.wait(timeout=60)
+        try:
+            process.stdin.write(np.asarray(samples, dtype="<i2").tobytes())
+            process.stdin.close()
+            if wait:
+                process.wait(timeout=60)
+        except BaseException:  # (pacat gone, a timeout): never leave it un-waited for
+            _end(process)
+            raise
         return process
 
     def record_speaker(self) -> Recording:
@@ -328,6 +337,11 @@ class PulseAudio:
             stdin=subprocess.DEVNULL,
         )
         return Recording(process)
+
+
+def end(process: subprocess.Popen[bytes]) -> None:
+    """Stop a helper process and wait for it (its pipes closed)."""
+    _end(process)
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:

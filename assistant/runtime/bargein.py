@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
@@ -18,9 +19,13 @@ from ..audio.source import Frame
 from ..events import Heard
 from ..tts.speaker import Speaker
 from ..vocab import Context
-from .protocols import RecognizerLike
+from .protocols import LateBargeIns, RecognizerLike
 
 __all__ = ["BargeInPolicy", "said_by_coach"]
+
+#: A line that starts this soon after a word ends may still be what was heard (the
+#: synchronous check looked at the line playing when it decided, ~60-100 ms on).
+LATE_LINE_MS = 100
 
 
 class BargeInPolicy:
@@ -39,6 +44,9 @@ class BargeInPolicy:
         self._ready: RecognizerLike | None = None
         self.muted = False
         self._mute_until = 0
+        #: (frame time, line playing) each time the line changed while the coach spoke:
+        #: a word decided late is checked against what was playing while it was said.
+        self._lines: deque[tuple[int, str]] = deque([(0, "")], maxlen=64)
 
     def start_building(self, on_error: Callable[[str], None]) -> None:
         """Build the spotter in the background (after the first words are on their
@@ -94,16 +102,44 @@ class BargeInPolicy:
         """What in ``frame`` cuts the coach off; the caller stops the speaker before
         taking the next (so an echo check sees what is still playing)."""
         checker = self.barge_in or recognizer
+        line = speaker.text_now()
+        if line != self._lines[-1][1]:
+            self._lines.append((frame.timestamp_ms, line))
         for result in checker.accept(frame.samples, frame.timestamp_ms):
-            if isinstance(result, Heard) and self._may_barge_in(result, speaker):
+            if isinstance(result, Heard) and self._may_barge_in(result, speaker.text_now()):
                 self._mute_until = 0
                 yield result
 
-    def _may_barge_in(self, result: Heard, speaker: Speaker) -> bool:
+    def late(self) -> Iterator[Heard]:
+        """The barge-ins decided in the background since the last call (Whisper's
+        second opinion): the loop never waited for them, and they still cut in."""
+        if not isinstance(self.barge_in, LateBargeIns):
+            return
+        for result in self.barge_in.late():
+            if isinstance(result, Heard) and self._may_barge_in(result, self._said(result)):
+                self._mute_until = 0
+                yield result
+
+    def _said(self, heard: Heard) -> str:
+        """The lines playing from the start of ``heard`` to just after its end."""
+        lines = list(self._lines)
+        ends = [start for start, _ in lines[1:]] + [1 << 62]  # the last: still playing
+        return " ".join(
+            text
+            for (start, text), end in zip(lines, ends, strict=True)
+            if end > heard.start_ms and start <= heard.end_ms + LATE_LINE_MS
+        )
+
+    def close(self) -> None:
+        for spotter in (self.barge_in, self._ready):
+            if isinstance(spotter, LateBargeIns):
+                spotter.close()
+
+    def _may_barge_in(self, result: Heard, line: str) -> bool:
         if result.intent not in self.intents:
             return False
         # The coach saying "stop" or "it hurts" itself is not the user (echo).
-        return not said_by_coach(result, speaker.text_now())
+        return not said_by_coach(result, line)
 
 
 _WORD = re.compile(r"[a-z']+")

@@ -16,7 +16,17 @@ from collections.abc import Callable, Iterable, Sequence
 
 from ..audio.source import AudioSource, DeviceLostError, Frame
 from ..dialog.interpreter import Interpreter, Performer
-from ..events import Action, End, Event, Interrupted, LogEntry, Say, SpeechFinished, TimerFired
+from ..events import (
+    Action,
+    End,
+    Event,
+    Heard,
+    Interrupted,
+    LogEntry,
+    Say,
+    SpeechFinished,
+    TimerFired,
+)
 from ..journal import Recordable, record_entry
 from ..tts.speaker import Speaker
 from ..vocab import BARGE_IN_INTENTS, Context
@@ -137,14 +147,13 @@ class Runtime:
     # ------------------------------------------------------------------ audio
 
     def _feed(self, frame: Frame, now: int) -> None:
+        for barge_in in self.policy.late():  # said while the coach spoke, decided since
+            self._barge_in(barge_in)
         talked_over = self.talk_over.hear(frame)
         if self.policy.update(now, self.speaker, self.recognizer, self.context):
             self._coach_speaking = True
             for barge_in in self.policy.barge_ins(frame, self.speaker, self.recognizer):
-                self.talk_over.forget()
-                self._stop_speaking()
-                self.captions.heard(barge_in, barge_in=True)
-                self.deliver(barge_in)
+                self._barge_in(barge_in)
             return
         if self._coach_speaking:
             self._coach_speaking = False
@@ -161,6 +170,12 @@ class Runtime:
         for result in self.recognizer.accept(frame.samples, frame.timestamp_ms):
             self.captions.heard(result)
             self.deliver(result)
+
+    def _barge_in(self, heard: Heard) -> None:
+        self.talk_over.forget()
+        self._stop_speaking()
+        self.captions.heard(heard, barge_in=True)
+        self.deliver(heard)
 
     def _restarted(self) -> None:
         self.policy.set_muted(self.policy.muted, self.recognizer, self.context)
@@ -276,6 +291,7 @@ class Runtime:
                 self._finish_speaking(stop)
         finally:
             self.speaker.stop()
+            self.policy.close()
             with contextlib.suppress(Exception):
                 self.source.stop()
         return self.outcome

@@ -14,7 +14,14 @@ from ..events import Action, Event, Heard, NotUnderstood
 from ..tts.speaker import Speaker
 from ..vocab import Context
 
-__all__ = ["EngineLike", "RecognizerLike", "LoopClock", "Speaker", "WatchedOutput"]
+__all__ = [
+    "EngineLike",
+    "LateBargeIns",
+    "RecognizerLike",
+    "LoopClock",
+    "Speaker",
+    "WatchedOutput",
+]
 
 
 class EngineLike(Protocol):
@@ -29,6 +36,20 @@ class RecognizerLike(Protocol):
     def accept(self, samples: Any, timestamp_ms: int) -> list[Heard | NotUnderstood]: ...
 
     def reset(self) -> None: ...
+
+
+@runtime_checkable
+class LateBargeIns(Protocol):
+    """A barge-in recognizer that decides some words in the background
+    (``BargeInSpotter`` with Whisper's second opinion)."""
+
+    def late(self) -> list[Heard | NotUnderstood]:
+        """What it decided since the last call."""
+        ...
+
+    def close(self) -> None:
+        """Stop deciding in the background (the session is over)."""
+        ...
 
 
 class LoopClock(Clock, Protocol):

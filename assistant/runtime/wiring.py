@@ -162,7 +162,9 @@ def _barge_in_factory(recognizer: Any, settings: Settings) -> Callable[[], Recog
     def make() -> RecognizerLike:
         from ..asr.spotter import BargeInSpotter
 
-        return BargeInSpotter(BARGE_IN_INTENTS, check=_whisper_check(recognizer, settings))
+        # Whisper's check in a thread of its own: the loop never waits for it
+        check = _whisper_check(recognizer, settings)
+        return BargeInSpotter(BARGE_IN_INTENTS, check=check, background=True)
 
     return make
 

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..audio.devices import describe_device, quiet_stderr, resolve_device, sd
+from ..audio.streams import StreamTimeout, close_within, start_within
 from ..clock import Clock
 from ..errors import AudioDeviceError
 from .synth import Audio
@@ -86,8 +87,8 @@ class SoundDevicePlayer:
                     callback=self._callback,
                     finished_callback=self._on_finished,
                 )
-            stream.start()
-        except module.PortAudioError as exc:
+            start_within(stream)  # Pa_StartStream can hang on a dying sound server
+        except (module.PortAudioError, StreamTimeout) as exc:
             raise AudioDeviceError(
                 f"cannot play through {self.device_name} ({exc}); is it busy or unplugged?"
             ) from exc
@@ -98,11 +99,7 @@ class SoundDevicePlayer:
     def close(self) -> None:
         stream, self._stream = self._stream, None
         if stream is not None:
-            try:
-                stream.abort()
-                stream.close()
-            except Exception:  # closing a stream on a vanished device must not raise
-                pass
+            close_within(stream)  # on a vanished device it must neither raise nor hang
 
     @property
     def lost(self) -> str | None:
