@@ -8,6 +8,7 @@ of the project: any layer may use it.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Final
 
@@ -140,3 +141,36 @@ BARGE_IN_INTENTS: Final[tuple[str, ...]] = tuple(b.value for b in BargeIn)
 #: Answers whose confusion is the costly one (a wrong "better" for "worse", a wrong
 #: "no" to a red-flag question): recognizers ask a wider margin for them.
 SAFETY_INTENTS: Final[frozenset[str]] = frozenset(i.value for i in (*Answer, *YesNo))
+
+
+#: The location context's intents, from the spine outwards.
+LOCATIONS: Final[tuple[str, ...]] = ("back", "buttock", "thigh", "below-knee")
+#: Words that name a place in a symptom answer ("it's only in my buttock now").
+#: Not "leg" ("less pain in my leg" names no place) and not "spine" ("towards my
+#: spine" is a direction: centralisation whatever the baseline).
+_PLACE_WORDS: Final[dict[str, str]] = {
+    "back": "back",
+    "buttock": "buttock",
+    "buttocks": "buttock",
+    "bum": "buttock",
+    "bottom": "buttock",
+    "thigh": "thigh",
+    "knee": "below-knee",
+    "calf": "below-knee",
+    "shin": "below-knee",
+    "foot": "below-knee",
+    "ankle": "below-knee",
+    "toes": "below-knee",
+}
+#: Words that make a place named in an answer a claim about where the pain is now
+#: ("it's only in my buttock now"), not about how a part feels ("my back is better").
+_WHERE_WORDS: Final = frozenset({"in", "into", "only", "moved", "now"})
+
+
+def named_place(text: str) -> str | None:
+    """The place furthest from the spine that ``text`` says the pain is in, if any."""
+    words = re.findall(r"[a-z]+", text.lower())
+    if _WHERE_WORDS.isdisjoint(words):
+        return None
+    places = [_PLACE_WORDS[w] for w in words if w in _PLACE_WORDS]
+    return max(places, key=LOCATIONS.index) if places else None

@@ -31,9 +31,8 @@ import difflib
 import math
 from dataclasses import dataclass
 
-from ..dialog.location import named_place
 from ..events import Heard, NotUnderstood
-from ..vocab import COMMAND_INTENTS
+from ..vocab import COMMAND_INTENTS, named_place
 from .matcher import normalize
 from .verdict import Verdict
 

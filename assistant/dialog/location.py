@@ -12,13 +12,12 @@ into anything else.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 from ..events import Heard
-from ..vocab import Answer, Context, Side
+from ..vocab import LOCATIONS, Answer, Context, Side, named_place
 from . import prompts
 from .log import PainLocation
 from .questions import Question
@@ -28,42 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["LOCATIONS", "Baseline", "named_place", "compare"]
 
-#: The location context's intents, from the spine outwards.
-LOCATIONS: Final[tuple[str, ...]] = ("back", "buttock", "thigh", "below-knee")
-#: Words that name a place in a symptom answer ("it's only in my buttock now").
-#: Not "leg" ("less pain in my leg" names no place) and not "spine" ("towards my
-#: spine" is a direction: centralisation whatever the baseline).
-_PLACE_WORDS: Final[dict[str, str]] = {
-    "back": "back",
-    "buttock": "buttock",
-    "buttocks": "buttock",
-    "bum": "buttock",
-    "bottom": "buttock",
-    "thigh": "thigh",
-    "knee": "below-knee",
-    "calf": "below-knee",
-    "shin": "below-knee",
-    "foot": "below-knee",
-    "ankle": "below-knee",
-    "toes": "below-knee",
-}
 #: Side answers that leave a one-sided exercise without a side to work on.
 NO_ONE_SIDE: Final = frozenset({Side.BOTH, Side.MIDDLE})
 _SIDES: Final = frozenset(Side)
-
-
-#: Words that make a place named in an answer a claim about where the pain is now
-#: ("it's only in my buttock now"), not about how a part feels ("my back is better").
-_WHERE_WORDS: Final = frozenset({"in", "into", "only", "moved", "now"})
-
-
-def named_place(text: str) -> str | None:
-    """The place furthest from the spine that ``text`` says the pain is in, if any."""
-    words = re.findall(r"[a-z]+", text.lower())
-    if _WHERE_WORDS.isdisjoint(words):
-        return None
-    places = [_PLACE_WORDS[w] for w in words if w in _PLACE_WORDS]
-    return max(places, key=LOCATIONS.index) if places else None
 
 
 def compare(answer: str, text: str, baseline: str | None) -> str | None:
