@@ -8,7 +8,14 @@ from typing import Any
 
 from rich.console import Console
 
-__all__ = ["Subparsers", "console", "err_console", "not_available", "add_command"]
+__all__ = [
+    "Subparsers",
+    "console",
+    "err_console",
+    "not_available",
+    "add_command",
+    "add_command_group",
+]
 
 Subparsers = Any  # argparse._SubParsersAction is private; typed loosely on purpose
 
@@ -27,6 +34,20 @@ def add_command(
     )
     parser.set_defaults(func=func)
     return parser
+
+
+def add_command_group(
+    subparsers: Subparsers, name: str, summary: str, dest: str, metavar: str, title: str
+) -> Subparsers:
+    """A command made of sub-commands (``routines list``, ``voice prepare``); given
+    none, it prints its help and exits 2."""
+
+    def usage(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    parser = add_command(subparsers, name, summary, usage)
+    return parser.add_subparsers(dest=dest, metavar=metavar, title=title)
 
 
 def not_available(name: str) -> Callable[[argparse.Namespace], int]:

@@ -6,7 +6,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 
-from ._common import Subparsers, add_command, err_console
+from ._common import Subparsers, add_command_group, err_console
 
 BENCHES: tuple[tuple[str, str], ...] = (
     ("asr", "recognition accuracy, rejection, latency and memory over the audio fixtures"),
@@ -17,8 +17,7 @@ BENCHES: tuple[tuple[str, str], ...] = (
 
 
 def register(subparsers: Subparsers, summary: str) -> None:
-    parser = add_command(subparsers, "bench", summary, lambda args: _usage(parser))
-    benches = parser.add_subparsers(dest="bench", metavar="BENCH", title="benchmarks")
+    benches = add_command_group(subparsers, "bench", summary, "bench", "BENCH", "benchmarks")
     for name, text in BENCHES:
         try:
             module = importlib.import_module(f"assistant.bench.{name}")
@@ -37,8 +36,3 @@ def _not_yet(name: str) -> Callable[[argparse.Namespace], int]:
         return 3
 
     return run
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2

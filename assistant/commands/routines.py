@@ -22,7 +22,7 @@ from ..dialog.routine import (
 )
 from ..paths import dialogs_dir
 from ..sources import article_title
-from ._common import Subparsers, add_command, console, err_console
+from ._common import Subparsers, add_command_group, console, err_console
 
 __all__ = ["register"]
 
@@ -124,14 +124,8 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
-
-
 def register(subparsers: Subparsers, summary: str) -> None:
-    parser = add_command(subparsers, "routines", summary, lambda args: _usage(parser))
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", title="actions")
+    actions = add_command_group(subparsers, "routines", summary, "action", "ACTION", "actions")
 
     listing = actions.add_parser("list", help="list the routines and their exercises")
     listing.set_defaults(func=_list)

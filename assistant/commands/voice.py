@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from ._common import Subparsers, add_command, console, err_console
+from ._common import Subparsers, add_command_group, console, err_console
 from .run import add_settings_flags, settings_from_args
 
 if TYPE_CHECKING:
@@ -101,14 +101,8 @@ def _render(synth: PiperSynth, todo: list[str], title: str) -> int:
         return prepare(synth, todo, advance)
 
 
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
-
-
 def register(subparsers: Subparsers, summary: str) -> None:
-    parser = add_command(subparsers, "voice", summary, lambda args: _usage(parser))
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", title="actions")
+    actions = add_command_group(subparsers, "voice", summary, "action", "ACTION", "actions")
     prepare = actions.add_parser(
         "prepare",
         help="render every line the coach knows in advance, so sessions start at once "
