@@ -30,6 +30,7 @@ import numpy.typing as npt
 from ..errors import RecognizerError
 from ..events import Heard
 from . import phrases
+from .agree import SecondOpinion
 from .endpoint import EndpointConfig, SegmentEvent
 from .matcher import match_intent, normalize
 from .protocol import Result
@@ -207,8 +208,11 @@ class WhisperRecognizer(UtteranceRecognizer):
         *,
         thresholds: Thresholds | None = None,
         endpoint: EndpointConfig | None = None,
+        second_opinion: bool = True,
     ) -> None:
         self.thresholds = thresholds or Thresholds()
+        # PocketSphinx on the utterances Whisper would ask again about (agree.py)
+        self.second_opinion = SecondOpinion(endpoint) if second_opinion else None
         self.commit_ms = self.thresholds.commit_ms
         super().__init__(endpoint, self.thresholds.min_speech_ms)
         self.description = f"Whisper tiny.en ({model_path})"
@@ -283,7 +287,10 @@ class WhisperRecognizer(UtteranceRecognizer):
             text, spelt = (spelt, "") if normalize(spelt) in table else (text, spelt)
         candidates = self._candidates(context, text, also=spelt)
         full = self._verdict(encoded, text, candidates, facts)
-        return self._verdict_of(full, limits)
+        verdict = self._verdict_of(full, limits)
+        if self.second_opinion is None:
+            return verdict
+        return self.second_opinion.settle(verdict, full, wave, event)
 
     def _verdict(
         self,

@@ -1,0 +1,122 @@
+"""PocketSphinx's second opinion when Whisper would ask again (assistant/asr/agree.py),
+with the real tiny.en and PocketSphinx models on the espeak-ng fixture clips."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from assistant.asr.protocol import Result, decode_clip
+from assistant.asr.registry import create_recognizer, resolve
+from assistant.asr.sphinx import SphinxRecognizer
+from assistant.asr.whisper import WhisperRecognizer
+from assistant.audioio import read_audio
+from assistant.bench.asr import Clip, mix
+from assistant.dialog.engine import BETTER_MIN_CONFIDENCE, MIN_CONFIDENCE
+from assistant.dialog.rules import WORSE_CONFIRM_BELOW
+from assistant.events import Heard
+from assistant.paths import fixtures_dir
+
+#: Clean clips tiny.en alone asks again about (its margins, or out of vocabulary)
+#: and PocketSphinx hears as the intent Whisper scored best.
+AGREED = [
+    ("phrases/symptom/more-pain__en-gb-scotland-klatt2.flac", "symptom", "worse"),
+    ("phrases/yes-no/no-i-havent__en-gb-scotland-klatt2.flac", "yes-no", "no"),
+    ("phrases/command/ouch-that-hurts__en-gb.flac", "command", "ouch"),
+    ("phrases/location/my-thigh__en-gb.flac", "location", "thigh"),
+]
+
+
+@pytest.fixture(scope="module")
+def whisper() -> Iterator[WhisperRecognizer]:
+    recognizer = create_recognizer("whisper")
+    assert isinstance(recognizer, WhisperRecognizer)
+    yield recognizer
+
+
+@pytest.fixture(scope="module")
+def sphinx() -> Iterator[SphinxRecognizer]:
+    yield SphinxRecognizer()
+
+
+def model_path() -> Path:
+    located = resolve("whisper")[1]
+    assert located.model is not None
+    return Path(located.model)
+
+
+def intent_of(result: Result) -> str | None:
+    return result.intent if isinstance(result, Heard) else None
+
+
+def clip(name: str) -> npt.NDArray[np.int16]:
+    return read_audio(fixtures_dir() / name)
+
+
+def reverberant(name: str, context: str, seed: int) -> npt.NDArray[np.int16]:
+    return mix(Clip(name, "oov", context, None, clip(name), None), "reverb", seed)
+
+
+def test_what_whisper_alone_asks_again_about_is_understood_when_both_agree(
+    whisper: WhisperRecognizer,
+) -> None:
+    alone = WhisperRecognizer(model_path(), second_opinion=False)
+    settled = []
+    for name, context, intent in AGREED:
+        before = decode_clip(alone, clip(name), context)
+        result = decode_clip(whisper, clip(name), context)
+        verdict = whisper.last_verdict
+        assert verdict is not None
+        assert intent_of(result) == intent, (name, result, verdict)
+        assert isinstance(result, Heard)
+        if intent_of(before) is None:  # settled by the second opinion
+            settled.append(name)
+            assert verdict.reason.startswith("agreed"), (name, verdict)
+            # The dialog acts on it, but confirms a "worse" first.
+            assert MIN_CONFIDENCE <= result.confidence < WORSE_CONFIRM_BELOW
+    assert len(settled) >= 3, settled
+
+
+def test_out_of_vocabulary_speech_pocketsphinx_alone_accepts_is_still_rejected(
+    whisper: WhisperRecognizer, sphinx: SphinxRecognizer
+) -> None:
+    """In a reverberant room PocketSphinx alone takes "what time is it" for help and
+    "lunchtime" for slower; Whisper's best phrase is another intent, so no answer."""
+    for name, seed in [
+        ("oov/what-time-is-it__en-us-klatt4.flac", 143),
+        ("oov/lunchtime__en-us-klatt4.flac", 151),
+    ]:
+        audio = reverberant(name, "command", seed)
+        assert isinstance(decode_clip(sphinx, audio, "command"), Heard), name
+        result = decode_clip(whisper, audio, "command")
+        assert intent_of(result) is None, (name, result, whisper.last_verdict)
+
+
+def test_a_better_is_never_taken_on_agreement(
+    whisper: WhisperRecognizer, sphinx: SphinxRecognizer
+) -> None:
+    """Whisper hears "a bit better" as "I'll be a spider" (out of vocabulary);
+    PocketSphinx hears better.  A doubtful "better" is never acted on: asked again."""
+    name = "phrases/symptom/a-bit-better__en-us-klatt6.flac"
+    assert intent_of(decode_clip(sphinx, clip(name), "symptom")) == "better"
+    result = decode_clip(whisper, clip(name), "symptom")
+    assert intent_of(result) in (None, "better"), result
+    if isinstance(result, Heard):  # Whisper alone was sure of it
+        assert result.confidence >= BETTER_MIN_CONFIDENCE
+        assert whisper.last_verdict is not None
+        assert not whisper.last_verdict.reason.startswith("agreed")
+
+
+def test_without_pocketsphinx_whisper_decides_alone(
+    whisper: WhisperRecognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "assistant.asr.sphinx", None)  # import fails
+    without = WhisperRecognizer(model_path())
+    alone = WhisperRecognizer(model_path(), second_opinion=False)
+    for name, context, _ in AGREED:
+        assert decode_clip(without, clip(name), context) == decode_clip(alone, clip(name), context)
