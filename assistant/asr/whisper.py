@@ -13,6 +13,7 @@ the same accuracy).  Then:
 
 ``decide`` (``whisper_rules.py``) turns those scores into an answer or "not
 understood".  The silero VAD shipped with faster-whisper tells speech from noise.
+When Whisper would ask again, PocketSphinx gives a second opinion (``agree.py``).
 """
 
 from __future__ import annotations
