@@ -315,6 +315,8 @@ class WhisperRecognizer(UtteranceRecognizer):
             "context": context,
             "text": text,
             "free_intent": matched.intent if isinstance(matched, Heard) else None,
+            # not a phrase: the rules ask whether a phrase accounts for the rest
+            "keyword_only": isinstance(matched, Heard) and matched.confidence < 1.0,
             "free_score": float(free_score),
             "candidates": scored,
             "no_speech": facts["no_speech"],
