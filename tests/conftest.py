@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from unittest import mock
 
@@ -32,3 +36,37 @@ def pulse() -> Iterator[PulseAudio]:
             yield server
     finally:
         server.stop()
+
+
+#: How long the test process may take to end once the tests are over.
+EXIT_GRACE_S = 120.0
+_STATUS = pytest.StashKey[int]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A process that does not end after its summary (a native library's clean-up
+    stuck at exit: CI once waited an hour on one) prints what each thread is doing
+    and ends with the tests' own status; should Python itself be stuck, the
+    C-level dump ends it with status 1 a little later."""
+    status = config.stash.get(_STATUS, 1)
+    stderr = sys.__stderr__
+    if stderr is None:
+        return
+
+    def watchdog() -> None:
+        time.sleep(EXIT_GRACE_S)
+        stderr.write(
+            f"\nThe test process had not ended {EXIT_GRACE_S:g} s after the tests; "
+            "what each thread was doing:\n"
+        )
+        stderr.flush()
+        faulthandler.dump_traceback(file=stderr, all_threads=True)
+        os._exit(status)
+
+    threading.Thread(target=watchdog, daemon=True, name="exit-watchdog").start()
+    faulthandler.dump_traceback_later(2 * EXIT_GRACE_S, exit=True, file=stderr)

@@ -166,3 +166,27 @@ def test_a_portaudio_call_that_never_returns_does_not_freeze_the_session() -> No
     with pytest.raises(ValueError, match="no such device"):  # errors still come through
         bounded(fails, 5)
     assert bounded(lambda: 42, 5) == 42
+
+
+#: A process whose PortAudio clean-up hangs, after one call was left behind.
+_HUNG_AT_EXIT = """
+import threading, time
+import sounddevice
+from assistant.audio.streams import StreamTimeout, bounded
+sounddevice._terminate = lambda: time.sleep(3600)  # Pa_Terminate stuck on a hung stream
+try:
+    bounded(threading.Event().wait, 0.1)
+except StreamTimeout:
+    print("left behind", flush=True)
+"""
+
+
+def test_a_session_whose_portaudio_hung_still_ends() -> None:
+    """After a PortAudio call never returned, PortAudio's clean-up at exit would
+    hang on the same stream (sounddevice closes every stream then): the process
+    must end all the same, or the terminal is left frozen after the summary."""
+    done = subprocess.run(  # TimeoutExpired: it hung
+        [sys.executable, "-c", _HUNG_AT_EXIT], capture_output=True, text=True, timeout=30
+    )
+    assert done.stdout.strip() == "left behind", done.stderr
+    assert done.returncode == 0

@@ -9,11 +9,18 @@ microphone is back", no counting, no Ctrl-C.  Each call runs in a daemon thread
 and is waited for at most a few seconds; one that does not return is left
 behind (what it opens later is closed by its thread), and the device is tried
 again with a new stream.
+
+Such a call also means PortAudio's own clean-up at exit (``Pa_Terminate``, which
+closes every open stream, sounddevice's ``atexit`` handler) can hang the same way,
+so the session could not end: once a call has been left behind, that clean-up is
+left to the operating system.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -78,10 +85,20 @@ def bounded(
     with call.lock:
         if not call.done:
             call.abandoned = True
+            _skip_portaudio_exit()
             raise StreamTimeout(f"no answer within {timeout_s:g} s")
     if call.error is not None:
         raise call.error
     return call.result  # type: ignore[return-value]  # done without an error: its value
+
+
+def _skip_portaudio_exit() -> None:
+    """The process ends without ``Pa_Terminate``: the system closes what PortAudio
+    held (the sound server sees the client go), and nothing waits on a hung stream."""
+    sounddevice = sys.modules.get("sounddevice")
+    handler = getattr(sounddevice, "_exit_handler", None)
+    if handler is not None:
+        atexit.unregister(handler)
 
 
 def close_stream(stream: Any) -> None:
