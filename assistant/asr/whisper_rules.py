@@ -136,13 +136,21 @@ def _margins(ranked: list[Candidate]) -> tuple[Candidate, float, Candidate | Non
     return first, margin, answer, answer_margin
 
 
-def _out_of_vocabulary(text: str, gap: float, first: Candidate, limits: Thresholds) -> bool:
+def _out_of_vocabulary(
+    text: str, gap: float, first: Candidate, limits: Thresholds, others: tuple[str, ...] = ()
+) -> bool:
     """A decode that means nothing fits far better than the best phrase or is longer
-    by words, and is not spelt like it."""
-    extra_words = len(text.split()) - len(first.text.split())
-    return (gap > limits.oov_gap or extra_words >= limits.oov_words) and not _spelt_alike(
-        text, first.text, limits.sounds_like
-    )
+    by words, and is not spelt like it; or another decode of the utterance that means
+    nothing is longer by words and not spelt like it ("Don't turn the lead" on one
+    encoding, "Don't..." on the mean of two, for a reverberant "open the window"
+    taken for "no")."""
+
+    def longer(said: str) -> bool:
+        extra = len(said.split()) - len(first.text.split())
+        return extra >= limits.oov_words and not _spelt_alike(said, first.text, limits.sounds_like)
+
+    far = gap > limits.oov_gap and not _spelt_alike(text, first.text, limits.sounds_like)
+    return far or longer(text) or any(longer(said) for said in others)
 
 
 def _keyword_unsaid(
@@ -198,6 +206,7 @@ def decide(
     end_ms: int,
     limits: Thresholds,
     keyword_only: bool = False,
+    other_decodes: tuple[str, ...] = (),
 ) -> Verdict:
     scores = {"voiced_ms": float(voiced_ms), "no_speech": round(no_speech, 3)}
 
@@ -218,7 +227,7 @@ def decide(
     gap = free_score - first.score
     scores["gap"] = round(gap, 2)
     if (
-        _out_of_vocabulary(text, gap, first, limits)
+        _out_of_vocabulary(text, gap, first, limits, other_decodes)
         if free_intent is None
         else keyword_only and _keyword_unsaid(context, text, first, free_score, candidates, limits)
     ):
