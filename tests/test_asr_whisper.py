@@ -83,6 +83,64 @@ def test_out_of_vocabulary_speech_and_noise_are_not_understood(whisper: WhisperR
     assert len(rows) >= 10 and not heard, heard
 
 
+@pytest.mark.parametrize(
+    ("name", "condition", "seed", "context"),
+    [
+        # a reverberant room: "No matter is lovely today.", taken for "no" at 0.96
+        ("the-weather-is-lovely-today__en-us-klatt4", "reverb", 1005, "yes-no"),
+        # "Don't turn the lead" on one encoding, "Don't..." on two: taken for "no"
+        ("open-the-window__en-gb", "reverb", 149, "yes-no"),
+        ("put-the-kettle-on__en-gb", "snr10", 1035, "yes-no"),  # "but no cattle long"
+        ("open-the-window__en-gb-x-rp-klatt2", "snr5", 1042, "yes-no"),  # "Open, only help."
+        ("banana__en-us-klatt4", "snr10", 1053, "number"),  # "one another"
+    ],
+)
+def test_out_of_vocabulary_speech_in_a_room_is_asked_again(
+    whisper: WhisperRecognizer, name: str, condition: str, seed: int, context: str
+) -> None:
+    """Out-of-vocabulary speech in a red-flag question must be asked again, never
+    taken for yes or no: these espeak-ng phrases, in the bench's rooms (the seed is
+    the clip's there), were heard as a sentence holding an answer's keyword, or as
+    a short answer where one encoding heard a sentence."""
+    row = next(r for r in read_manifest() if r.file == f"oov/{name}.flac")
+    audio = read_audio(fixtures_dir() / row.file)
+    clip = Clip(row.file, "oov", context, None, audio, row.speech_end_ms)
+    result = decode_clip(whisper, mix(clip, condition, seed), context)
+    assert not isinstance(result, Heard), (result, whisper.last_verdict)
+
+
+def test_a_keyword_decode_must_be_accounted_for_by_a_phrase() -> None:
+    """What the free decode means by a keyword is taken when every word is the
+    context's ("it's worse in my back") or it is spelt like a phrase of the intent;
+    not when words no phrase uses fit the audio far better than the intent's phrase."""
+
+    def verdict(text: str, intent: str, context: str, phrase: str, score: float) -> str:
+        return decide(
+            context=context,
+            text=text,
+            free_intent=intent,
+            free_score=-2.0,
+            candidates=[
+                Candidate(text, intent, -2.0),
+                Candidate(phrase, intent, score),
+                Candidate("yes", "yes", -20.0),
+                Candidate("better", "better", -20.0),
+            ],
+            no_speech=0.1,
+            voiced_ms=1200,
+            speech_ms=1200,
+            start_ms=0,
+            end_ms=1200,
+            limits=Thresholds(),
+            keyword_only=True,
+        ).reason
+
+    assert verdict("No matter is lovely today.", "no", "yes-no", "no", -8.0) == "out of vocabulary"
+    assert verdict("It's worse in my back.", "worse", "symptom", "worse", -8.0) == "ok"
+    assert verdict("Yes, I am.", "yes", "yes-no", "yes i have", -8.0) == "ok"  # spelt alike
+    assert verdict("No, thank you.", "no", "yes-no", "no", -4.0) == "ok"  # the phrase fits
+
+
 def test_default_engine_never_takes_better_for_worse_or_back_in_noise() -> None:
     """The safety set: every better- and worse-class fixture clip, clean and at
     10 dB room noise, through the default engine (auto = Whisper here)."""

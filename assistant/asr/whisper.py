@@ -275,6 +275,7 @@ class WhisperRecognizer(UtteranceRecognizer):
             together = (first + rest * (len(limits.shifts) - 1)) / len(limits.shifts)
             encoded = together.astype(np.float32)
         if len(limits.shifts) > 1 or limits.quick_extra is None:
+            facts["first_decode"] = text  # what the one encoding heard: evidence too
             [(text, facts["no_speech"])] = self.model.free_decode(encoded, seconds)
         told = answer_prompt(context) if limits.prompt_answers else ""
         spelt = ""
@@ -319,13 +320,19 @@ class WhisperRecognizer(UtteranceRecognizer):
             # candidate too.  Not a typo forgiven by the matcher ("Banner").
             scored.append(Candidate(text, matched.intent, float(free_score)))
         event: SegmentEvent = facts["event"]
+        others = [facts.get("first_decode", "")]
         return {
             "context": context,
             "text": text,
             "free_intent": matched.intent if isinstance(matched, Heard) else None,
+            # not a phrase: the rules ask whether a phrase accounts for the rest
+            "keyword_only": isinstance(matched, Heard) and matched.confidence < 1.0,
             "free_score": float(free_score),
             "candidates": scored,
             "no_speech": facts["no_speech"],
+            "other_decodes": tuple(
+                t for t in others if t and not isinstance(match_intent(t, context), Heard)
+            ),
             "voiced_ms": facts["voiced"],
             "speech_ms": event.speech_ms,
             "start_ms": event.start_ms,

@@ -7,8 +7,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from . import phrases
+from .matcher import normalize
 
-__all__ = ["canonical_phrases", "answer_prompt"]
+__all__ = ["canonical_phrases", "answer_prompt", "unexplained_words"]
 
 
 @lru_cache(maxsize=16)
@@ -53,3 +54,28 @@ def _phrases_by_intent(context: str) -> dict[str, list[str]]:
     for phrase in phrases.expand(context):
         found.setdefault(phrase.intent, []).append(phrase.text)
     return found
+
+
+#: Words that say nothing of their own (articles, pronouns, forms of be / have /
+#: do, a few prepositions and joiners): "that was easy" is about the exercise.
+FUNCTION_WORDS = frozenset(
+    (  # noqa: SIM905 - a list of words reads better as text
+        "a an the i you he she we they it me my your his her our their this that these those "
+        "is was are were be been being am do does did have has had and but or so to of in "
+        "on at for with as just very really well oh um uh er okay"
+    ).split()
+)
+
+
+@lru_cache(maxsize=16)
+def _vocabulary(context: str) -> frozenset[str]:
+    words = {w for text in _phrase_intents(context) for w in normalize(text).split()}
+    return frozenset(words | {normalize(k) for k in phrases.keywords(context)} | FUNCTION_WORDS)
+
+
+def unexplained_words(text: str, context: str) -> list[str]:
+    """The words of ``text`` that no phrase or keyword of ``context`` uses, nor
+    says nothing of its own ("matter", "lovely", "today" of "No matter is lovely
+    today."): what a keyword's intent leaves unsaid."""
+    vocabulary = _vocabulary(context)
+    return [w for w in normalize(text).split() if w not in vocabulary]

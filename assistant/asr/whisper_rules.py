@@ -11,6 +11,9 @@ The rules, first failing one wins:
    than any phrase, or is longer than it by words, unless it is spelt much like
    the best phrase ("More in" for "more pain", "My side" for "my thigh": Whisper
    heard those sounds, and the margins below still decide): out-of-vocabulary speech;
+   so is a decode that means an intent only by a keyword among words no phrase of
+   the context uses ("No matter is lovely today." is no "no"), unless a phrase of
+   that intent accounts for it;
 4. the best intent does not beat the next one by a margin (a smaller one when the
    free decode means that intent too: two opinions agree); an answer must also
    beat the best other *answer* by a wider one, widest between better and worse
@@ -35,6 +38,7 @@ from ..events import Heard, NotUnderstood
 from ..vocab import COMMAND_INTENTS, named_place
 from .matcher import normalize
 from .verdict import Verdict
+from .whisper_phrases import unexplained_words
 
 __all__ = ["Candidate", "Thresholds", "Verdict", "decide"]
 
@@ -132,13 +136,60 @@ def _margins(ranked: list[Candidate]) -> tuple[Candidate, float, Candidate | Non
     return first, margin, answer, answer_margin
 
 
-def _out_of_vocabulary(text: str, gap: float, first: Candidate, limits: Thresholds) -> bool:
+def _out_of_vocabulary(
+    text: str, gap: float, first: Candidate, limits: Thresholds, others: tuple[str, ...] = ()
+) -> bool:
     """A decode that means nothing fits far better than the best phrase or is longer
-    by words, and is not spelt like it."""
-    extra_words = len(text.split()) - len(first.text.split())
-    return (gap > limits.oov_gap or extra_words >= limits.oov_words) and not _spelt_alike(
-        text, first.text, limits.sounds_like
-    )
+    by words, and is not spelt like it; or another decode of the utterance that means
+    nothing is longer by words and not spelt like it ("Don't turn the lead" on one
+    encoding, "Don't..." on the mean of two, for a reverberant "open the window"
+    taken for "no")."""
+
+    def longer(said: str) -> bool:
+        extra = len(said.split()) - len(first.text.split())
+        return extra >= limits.oov_words and not _spelt_alike(said, first.text, limits.sounds_like)
+
+    far = gap > limits.oov_gap and not _spelt_alike(text, first.text, limits.sounds_like)
+    return far or longer(text) or any(longer(said) for said in others)
+
+
+def _keyword_unsaid(
+    context: str,
+    text: str,
+    first: Candidate,
+    free_score: float,
+    candidates: list[Candidate],
+    limits: Thresholds,
+) -> bool:
+    """A decode that means its intent only by a keyword, among words no phrase of the
+    context uses ("No matter is lovely today." for "the weather is lovely today" in
+    a reverberant room), is out of vocabulary unless one of the intent's phrases
+    accounts for it: spelt like it ("Yes, I am" for "yes i have"), or the best-scored
+    one within ``oov_gap`` of it, with no more than ``oov_words`` such words ("No,
+    thank you")."""
+    unsaid = unexplained_words(text, context)
+    if not unsaid:
+        return False  # a phrase, or "it's worse in my back": every word is the context's
+    listed = [c for c in candidates if c.intent == first.intent and c.text != text]
+    if any(_spelt_alike(text, c.text, limits.sounds_like) for c in listed):
+        return False
+    best = max((c.score for c in listed), default=-math.inf)
+    return free_score - best > limits.oov_gap or len(unsaid) > limits.oov_words
+
+
+def _heard(
+    first: Candidate, text: str, agreed: bool, excess: float, span: tuple[int, int]
+) -> Heard:
+    """The answer, its confidence from how far it cleared its margin (at least 0.9
+    when the free decode means it too).  The dialog reads the place out of a
+    "better" ("it's only in my buttock now" is worse after pain in the back): a
+    decode that does not mean the answer ("It's only in my water can know") names
+    no place, the phrase heard does."""
+    confidence = 1.0 / (1.0 + math.exp(-excess / 2.0)) if math.isfinite(excess) else 1.0
+    if agreed:
+        confidence = max(confidence, 0.9)
+    said = text if text and agreed else first.text
+    return Heard(first.intent, said, round(confidence, 3), *span)
 
 
 def decide(
@@ -154,6 +205,8 @@ def decide(
     start_ms: int,
     end_ms: int,
     limits: Thresholds,
+    keyword_only: bool = False,
+    other_decodes: tuple[str, ...] = (),
 ) -> Verdict:
     scores = {"voiced_ms": float(voiced_ms), "no_speech": round(no_speech, 3)}
 
@@ -173,7 +226,11 @@ def decide(
         return reject("decode disagrees")
     gap = free_score - first.score
     scores["gap"] = round(gap, 2)
-    if free_intent is None and _out_of_vocabulary(text, gap, first, limits):
+    if (
+        _out_of_vocabulary(text, gap, first, limits, other_decodes)
+        if free_intent is None
+        else keyword_only and _keyword_unsaid(context, text, first, free_score, candidates, limits)
+    ):
         return reject("out of vocabulary")
     extra = limits.unmatched_extra if free_intent is None else 0.0
     plain = limits.agreed_margin if free_intent == first.intent else limits.margin + extra
@@ -191,12 +248,5 @@ def decide(
     if first.intent == "better" and _other_place(first, candidates, text, limits):
         return reject("place margin")
     excess = answer_margin - needed if answer is not None else margin - plain
-    confidence = 1.0 / (1.0 + math.exp(-excess / 2.0)) if math.isfinite(excess) else 1.0
-    if free_intent == first.intent:
-        confidence = max(confidence, 0.9)
-    # The dialog reads the place out of a "better" ("it's only in my buttock now"
-    # is worse after pain in the back): a decode that does not mean the answer
-    # ("It's only in my water can know") names no place, the phrase heard does.
-    said = text if text and free_intent == first.intent else first.text
-    heard = Heard(first.intent, said, round(confidence, 3), start_ms, end_ms)
+    heard = _heard(first, text, free_intent == first.intent, excess, (start_ms, end_ms))
     return Verdict(heard, "ok", scores)
