@@ -7,6 +7,7 @@ import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -109,13 +110,28 @@ def test_out_of_vocabulary_speech_in_a_room_is_asked_again(
     assert not isinstance(result, Heard), (result, whisper.last_verdict)
 
 
+def _decided(ms: int, **given: Any) -> Verdict:
+    """``decide`` on an utterance of ``ms`` of speech, all of it voiced, little
+    chance of no speech; ``given``: what the decoding measured."""
+    facts: dict[str, Any] = {
+        "no_speech": 0.1,
+        "voiced_ms": ms,
+        "speech_ms": ms,
+        "start_ms": 0,
+        "end_ms": ms,
+        "limits": Thresholds(),
+    }
+    return decide(**(facts | given))
+
+
 def test_a_keyword_decode_must_be_accounted_for_by_a_phrase() -> None:
     """What the free decode means by a keyword is taken when every word is the
     context's ("it's worse in my back") or it is spelt like a phrase of the intent;
     not when words no phrase uses fit the audio far better than the intent's phrase."""
 
     def verdict(text: str, intent: str, context: str, phrase: str, score: float) -> str:
-        return decide(
+        return _decided(
+            1200,
             context=context,
             text=text,
             free_intent=intent,
@@ -126,12 +142,6 @@ def test_a_keyword_decode_must_be_accounted_for_by_a_phrase() -> None:
                 Candidate("yes", "yes", -20.0),
                 Candidate("better", "better", -20.0),
             ],
-            no_speech=0.1,
-            voiced_ms=1200,
-            speech_ms=1200,
-            start_ms=0,
-            end_ms=1200,
-            limits=Thresholds(),
             keyword_only=True,
         ).reason
 
@@ -172,17 +182,13 @@ def test_better_and_worse_need_a_wider_margin() -> None:
     margin = (limits.margin + limits.symptom_margin) / 2  # enough for other intents
 
     def verdict(first: str, second: str) -> str:
-        return decide(
+        return _decided(
+            400,
             context="symptom",
             text=first,
             free_intent=first,
             free_score=-1.0,
             candidates=[Candidate(first, first, -1.0), Candidate(second, second, -1.0 - margin)],
-            no_speech=0.1,
-            voiced_ms=400,
-            speech_ms=400,
-            start_ms=0,
-            end_ms=400,
             limits=limits,
         ).reason
 
@@ -193,35 +199,25 @@ def test_better_and_worse_need_a_wider_margin() -> None:
 
 
 def test_a_free_decode_that_disagrees_is_asked_again() -> None:
-    result = decide(
+    result = _decided(
+        400,
         context="symptom",
         text="it's worse",
         free_intent="worse",
         free_score=-1.0,
         candidates=[Candidate("better", "better", -1.0), Candidate("worse", "worse", -9.0)],
-        no_speech=0.1,
-        voiced_ms=400,
-        speech_ms=400,
-        start_ms=0,
-        end_ms=400,
-        limits=Thresholds(),
     )
     assert result.reason == "decode disagrees" and not isinstance(result.result, Heard)
 
 
 def _symptom_verdict(text: str, free_intent: str | None, candidates: list[Candidate]) -> Verdict:
-    return decide(
+    return _decided(
+        1200,
         context="exercise",
         text=text,
         free_intent=free_intent,
         free_score=max(c.score for c in candidates) + 1.0,
         candidates=candidates,
-        no_speech=0.1,
-        voiced_ms=1200,
-        speech_ms=1200,
-        start_ms=0,
-        end_ms=1200,
-        limits=Thresholds(),
     )
 
 
