@@ -101,7 +101,8 @@ class SecondOpinion:
         heard = sphinx._finish(audio, event)  # the same framed utterance Whisper judged
         agrees = isinstance(heard, Heard) and heard.intent == intent
         scores = {**verdict.scores, "sphinx_agrees": float(agrees)}
-        if not isinstance(heard, Heard) or not agrees:
+        if not agrees:
             return replace(verdict, scores=scores)
+        assert isinstance(heard, Heard)
         agreed = Heard(intent, heard.text, AGREED_CONFIDENCE, event.start_ms, event.end_ms)
         return Verdict(agreed, f"agreed ({verdict.reason})", scores)

@@ -320,7 +320,7 @@ class WhisperRecognizer(UtteranceRecognizer):
             # candidate too.  Not a typo forgiven by the matcher ("Banner").
             scored.append(Candidate(text, matched.intent, float(free_score)))
         event: SegmentEvent = facts["event"]
-        others = [facts.get("first_decode", "")]
+        first: str = facts.get("first_decode", "")
         return {
             "context": context,
             "text": text,
@@ -330,9 +330,9 @@ class WhisperRecognizer(UtteranceRecognizer):
             "free_score": float(free_score),
             "candidates": scored,
             "no_speech": facts["no_speech"],
-            "other_decodes": tuple(
-                t for t in others if t and not isinstance(match_intent(t, context), Heard)
-            ),
+            "other_decodes": (first,)
+            if first and not isinstance(match_intent(first, context), Heard)
+            else (),
             "voiced_ms": facts["voiced"],
             "speech_ms": event.speech_ms,
             "start_ms": event.start_ms,
