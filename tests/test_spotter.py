@@ -173,6 +173,11 @@ def test_it_is_off_without_a_context_and_reports_only_barge_ins(
         ("answers/stop_en-gb.wav", "stop"),
         ("phrases/command/it-hurts__en-gb.flac", "ouch"),
         ("phrases/command/it-hurts__en-gb-scotland-klatt2.flac", "ouch"),
+        # PocketSphinx takes the hurts for "buttocks" or "not at all", and
+        # doubts its own "that's enough": Whisper hears them
+        ("phrases/command/that-hurts__en-gb.flac", "ouch"),
+        ("phrases/command/that-hurts__en-gb-scotland-klatt2.flac", "ouch"),
+        ("phrases/command/thats-enough__en-gb-scotland-klatt2.flac", "stop"),
     ],
 )
 def test_a_british_stop_or_it_hurts_cuts_the_coach_off(
@@ -189,8 +194,9 @@ def test_a_british_stop_or_it_hurts_cuts_the_coach_off(
 
 
 def test_every_british_stop_pause_and_wait_is_spotted(two_stage: BargeInSpotter) -> None:
-    """The hurts and "that's enough" of the British voices are still missed (Whisper
-    hears espeak-ng's "ouch" as "out"): 26 of their 35 phrases are caught."""
+    """Some British "ouch"es and "that's enough"s are still missed (Whisper hears
+    espeak-ng's "ouch" as "out", as it hears the coach's "breathe out"): 28 of
+    their 35 phrases are caught."""
     rows = [row for row in _barge_in_rows() if "en-gb" in row.voice]
     caught = [
         row.file
@@ -200,7 +206,7 @@ def test_every_british_stop_pause_and_wait_is_spotted(two_stage: BargeInSpotter)
     ]
     stops = [row.file for row in rows if row.intent in ("stop", "pause")]
     assert {f for f in stops if "enough" not in f} <= set(caught)
-    assert len(caught) >= 0.7 * len(rows), sorted(set(r.file for r in rows) - set(caught))
+    assert len(caught) >= 28, sorted(set(r.file for r in rows) - set(caught))
 
 
 def test_the_coach_saying_it_hurts_is_not_the_user_saying_ouch() -> None:

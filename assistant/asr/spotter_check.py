@@ -52,14 +52,24 @@ RESCUE_MAX_MS = 1500
 RESCUE_AGAIN_FRAMES = 10
 #: The barge-in phrases Whisper is asked about (each costs one ``align`` sequence):
 #: the short ones a person cut off mid-exercise says.  "Ouch" is not among them:
-#: Whisper hears espeak-ng's "ouch" as "out" and scores it no better than other
-#: words; "it hurts" it hears well.
+#: Whisper hears espeak-ng's (British) "ouch" as "out" (-5.6 to -8.2 nats, "ouch"
+#: -13 to -14) and the coach's own "breathe out" the same way (-5.5); "it hurts"
+#: and "that hurts" it hears well.
 RESCUE_PHRASES: dict[str, str] = {
     "stop": "stop",
     "pause": "pause",
     "wait": "pause",
     "it hurts": "ouch",
+    "that hurts": "ouch",
 }
+#: Lower floors (nats) for the longer phrases: a sentence of three or four tokens
+#: scores lower than "Stop." for the same certainty.  Measured on the words the
+#: spotter asks about (bench spotter --every 4): British "that hurts" -7.0 and -9.1,
+#: "that's enough" -8.4, against at best -11.3 ("it hurts"), -12.8 ("that hurts")
+#: on the coach's lines, other answers, speech and noise.  "That's enough" is only
+#: asked about when PocketSphinx heard it too (``CONFIRM``), where its best other
+#: was -9.3 ("That's what ..." for a real "zero").
+MIN_SCORES: dict[str, float] = {"it hurts": -9.5, "that hurts": -9.5, "that's enough": -8.5}
 
 
 @dataclass(frozen=True)
@@ -100,9 +110,9 @@ class WhisperCheck:
     def judge(
         self, audio: npt.NDArray[np.int16], rival: str = "", extra: Mapping[str, str] = {}
     ) -> Rescue:
-        """The best barge-in phrase (of ``phrases`` and ``extra``) for ``audio`` if it
-        scores at least ``min_score`` and beats ``rival`` (PocketSphinx's best other
-        phrase) by ``margin``."""
+        """The best barge-in phrase (of ``phrases`` and ``extra``) for ``audio`` that
+        scores at least ``min_score`` (or its own ``MIN_SCORES``) and beats ``rival``
+        (PocketSphinx's best other phrase) by ``margin``; else the best, refused."""
         candidates = {**self.phrases, **extra}
         wave = audio.astype(np.float32) / 32768.0
         if speech_ms(wave) < self.min_speech_ms:  # silero's VAD: noise, a breath
@@ -114,12 +124,16 @@ class WhisperCheck:
         if has_rival:
             sequences.append(self.model.ids(rival))
         scores = self.model.score(encoded, sequences)
-        best = max(range(len(texts)), key=lambda i: scores[i])
         rival_score = scores[-1] if has_rival else -np.inf
-        score = scores[best]
-        accepted = score >= self.min_score and score >= rival_score + self.margin
-        intent = candidates[texts[best]] if accepted else None
-        return Rescue(intent, texts[best], float(score), float(rival_score))
+        passed = [
+            i
+            for i, text in enumerate(texts)
+            if scores[i] >= MIN_SCORES.get(text, self.min_score)
+            and scores[i] >= rival_score + self.margin
+        ]
+        best = max(passed or range(len(texts)), key=lambda i: scores[i])
+        intent = candidates[texts[best]] if passed else None
+        return Rescue(intent, texts[best], float(scores[best]), float(rival_score))
 
 
 class Rescuer:
