@@ -439,3 +439,38 @@ def test_scenarios_with_whisper(path: Path, whisper_runner: Runner) -> None:
     if result.status == "known_issue":
         pytest.xfail(f"known issue: {result.known_issue}")
     assert result.passed, f"{path.name} failed with whisper:\n{result.render_failures()}"
+
+
+def test_an_early_decode_of_an_utterance_that_went_on_gives_up(
+    whisper: WhisperRecognizer,
+) -> None:
+    """When the speaker goes on after a pause, the decode started in it is not used;
+    it stops at its next step, so the decode of the longer utterance (waiting for
+    the one model) starts sooner.  Unstaled, the same audio is an answer."""
+    import threading
+
+    from assistant.asr.endpoint import SegmentEvent
+
+    audio = read_audio(fixtures_dir() / "answers" / "worse_en-us.wav")
+    event = SegmentEvent("pause", np.zeros(0, np.int16), speech_ms=400)
+    whisper.set_context("symptom")
+    stale = threading.Event()
+    assert intent_of(whisper._finish(audio, event, stale)) == "worse"
+    stale.set()
+    assert whisper._finish(audio, event, stale) is None
+
+
+def test_the_voiced_time_is_exact_where_it_decides() -> None:
+    """The VAD runs on one offset first; the other three only when that one alone
+    does not show enough speech, so the rule's answer is the same either way."""
+    from assistant.asr.whisper import speech_ms
+    from assistant.asr.whisper_model import voiced_at_least
+
+    offsets = Thresholds().vad_offsets
+    for name in ("answers/no_en-gb.wav", "answers/worse_en-us.wav"):
+        wave = read_audio(fixtures_dir() / name).astype(np.float32) / 32768
+        full = speech_ms(wave, 0.5, offsets)
+        for needed in (32, 64, 128, full, full + 1, 2000):
+            got = voiced_at_least(wave, needed, 0.5, offsets)
+            assert (got >= needed) == (full >= needed), (name, needed, got, full)
+            assert got == full or got >= needed
