@@ -17,7 +17,11 @@ from assistant.asr.sphinx import SphinxRecognizer
 from assistant.asr.whisper import WhisperRecognizer
 from assistant.audioio import read_audio
 from assistant.bench.asr import Clip, mix
-from assistant.dialog.engine import BETTER_MIN_CONFIDENCE, MIN_CONFIDENCE
+from assistant.clock import VirtualClock
+from assistant.dialog import prompts
+from assistant.dialog.driver import Driver
+from assistant.dialog.engine import BETTER_MIN_CONFIDENCE, MIN_CONFIDENCE, Engine
+from assistant.dialog.routine import load_routines
 from assistant.dialog.rules import WORSE_CONFIRM_BELOW
 from assistant.events import Heard
 from assistant.paths import fixtures_dir
@@ -97,19 +101,79 @@ def test_out_of_vocabulary_speech_pocketsphinx_alone_accepts_is_still_rejected(
         assert intent_of(result) is None, (name, result, whisper.last_verdict)
 
 
-def test_a_better_is_never_taken_on_agreement(
+#: Clean "better"s tiny.en alone asks again about (out of vocabulary, small margin)
+#: that PocketSphinx hears as better too, surely: confirmed, no longer asked again.
+AGREED_BETTER = [
+    "phrases/symptom/a-bit-better__en-us-klatt6.flac",  # Whisper: "I'll be a spider"
+    "phrases/symptom/a-bit-better__en-us-klatt2.flac",
+    "phrases/symptom/less-pain__en-gb-scotland-klatt2.flac",
+]
+
+
+def test_a_better_both_engines_agree_on_is_understood_and_confirmed(
     whisper: WhisperRecognizer, sphinx: SphinxRecognizer
 ) -> None:
-    """Whisper hears "a bit better" as "I'll be a spider" (out of vocabulary);
-    PocketSphinx hears better.  A doubtful "better" is never acted on: asked again."""
-    name = "phrases/symptom/a-bit-better__en-us-klatt6.flac"
+    alone = WhisperRecognizer(model_path(), second_opinion=False)
+    for name in AGREED_BETTER:
+        assert intent_of(decode_clip(alone, clip(name), "symptom")) is None, name
+        assert intent_of(decode_clip(sphinx, clip(name), "symptom")) == "better", name
+        result = decode_clip(whisper, clip(name), "symptom")
+        verdict = whisper.last_verdict
+        assert verdict is not None and verdict.reason.startswith("agreed"), (name, verdict)
+        assert isinstance(result, Heard) and result.intent == "better", (name, result)
+        # understood, but never acted on before a "yes": confirmed first
+        assert MIN_CONFIDENCE <= result.confidence < BETTER_MIN_CONFIDENCE
+
+
+def test_an_agreed_better_is_confirmed_by_the_dialog(whisper: WhisperRecognizer) -> None:
+    """The clip, through both engines, into a session: "Is the pain better?" and no
+    harder exercise until "yes"."""
+    heard = decode_clip(whisper, clip(AGREED_BETTER[0]), "symptom")
+    assert isinstance(heard, Heard)
+    clock = VirtualClock()
+    driver = Driver(
+        Engine(load_routines(), clock, routine_id="extension", start_at="press-up", side="left"),
+        clock,
+    )
+    driver.start()
+    assert driver.run_until_question() == "symptom"
+    driver.send(heard)
+    assert driver.texts()[-1] == prompts.CONFIRM_BETTER
+    assert driver.logs_of("exercise_finished") == []
+    driver.answer("yes")
+    assert driver.logs_of("exercise_finished")[0].data["answer"] == "better"
+
+
+def test_a_better_naming_another_place_is_not_agreed_on(
+    whisper: WhisperRecognizer, sphinx: SphinxRecognizer
+) -> None:
+    """PocketSphinx hears "it's only in my buttock now" as better, and so does
+    Whisper's best phrase, "... in my back now": the place decides whether it is
+    better or worse after pain in the buttock, so it is asked again (the place rule
+    Whisper's margins got to first)."""
+    name = "phrases/exercise/its-only-in-my-buttock-now__en-gb.flac"
     assert intent_of(decode_clip(sphinx, clip(name), "symptom")) == "better"
     result = decode_clip(whisper, clip(name), "symptom")
-    assert intent_of(result) in (None, "better"), result
-    if isinstance(result, Heard):  # Whisper alone was sure of it
-        assert result.confidence >= BETTER_MIN_CONFIDENCE
-        assert whisper.last_verdict is not None
-        assert not whisper.last_verdict.reason.startswith("agreed")
+    verdict = whisper.last_verdict
+    assert intent_of(result) is None, (result, verdict)
+    assert verdict is not None and verdict.scores.get("better doubt: place margin") == 1.0
+
+
+def test_a_worse_whisper_scored_best_as_better_is_never_agreed_into_better(
+    whisper: WhisperRecognizer,
+) -> None:
+    """Clean worse-class clips whose best Whisper phrase is a "better" (asked again
+    as out of vocabulary): PocketSphinx is asked, and nothing makes them a "better".
+    (In the whole safety set, clean, 10 and 5 dB and reverberant, 24 such clips:
+    PocketSphinx heard better in none, and half were within 2 nats of "worse".)"""
+    for name in [
+        "phrases/symptom/the-tingling-is-worse__en-gb-scotland-klatt2.flac",
+        "phrases/symptom/its-getting-worse__en-gb-scotland-klatt2.flac",
+    ]:
+        result = decode_clip(whisper, clip(name), "symptom")
+        verdict = whisper.last_verdict
+        assert verdict is not None and "better_over_worse" in verdict.scores, (name, verdict)
+        assert intent_of(result) != "better", (name, result, verdict)
 
 
 def test_without_pocketsphinx_whisper_decides_alone(

@@ -62,3 +62,16 @@ def test_context_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["recognize", WORSE])
     assert "--context" in capsys.readouterr().err
+
+
+def test_the_rule_that_decided_is_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    """An answer Whisper alone asks again about, taken because PocketSphinx heard the
+    same, says so; so does the rule that rejected a cough."""
+    agreed = str(fixtures_dir() / "phrases/yes-no/no-i-havent__en-gb-scotland-klatt2.flac")
+    assert main(["recognize", "--context", "yes-no", agreed, COUGH]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith(agreed + ": no ")
+    assert "agreed (" in lines[0]
+    assert lines[1].startswith(COUGH + ": not understood") and "(no speech)" in lines[1]
+    assert main(["recognize", "--context", "yes-no", "--json", agreed]) == 0
+    assert json.loads(capsys.readouterr().out)["reason"].startswith("agreed (")

@@ -31,6 +31,8 @@ def _decode_file(recognizer: object, path: Path, context: str) -> dict[str, obje
     from ..audioio import stream_audio
 
     started = time.perf_counter()
+    if hasattr(recognizer, "last_verdict"):
+        recognizer.last_verdict = None  # not the last file's
     if isinstance(recognizer, TextRecognizer):
         try:
             text = path.read_text(encoding="utf-8")
@@ -41,12 +43,15 @@ def _decode_file(recognizer: object, path: Path, context: str) -> dict[str, obje
     else:
         result = _decode_blocks(recognizer, stream_audio(path), context)  # type: ignore[arg-type]
     decode_ms = round((time.perf_counter() - started) * 1000, 1)
+    verdict = getattr(recognizer, "last_verdict", None)
     return {
         "file": str(path),
         "intent": result.intent if isinstance(result, Heard) else None,
         "text": result.text,
         "confidence": result.confidence if isinstance(result, Heard) else None,
         "decode_ms": decode_ms,
+        # the rule that decided ("agreed (small margin)": PocketSphinx agreed), if kept
+        "reason": getattr(verdict, "reason", None),
     }
 
 
@@ -71,11 +76,14 @@ def _line(row: dict[str, object]) -> str:
         message = str(row["error"]).removeprefix(f"{row['file']}: ")
         return f"{row['file']}: error: {message}"
     heard = f'"{row["text"]}"' if row["text"] else "(nothing)"
+    reason = row.get("reason")
     if row["intent"] is None:
-        return f"{row['file']}: not understood {heard} [{row['decode_ms']} ms]"
+        why = f" ({reason})" if reason else ""
+        return f"{row['file']}: not understood {heard}{why} [{row['decode_ms']} ms]"
+    why = f", {reason}" if reason and reason != "ok" else ""
     return (
         f"{row['file']}: {row['intent']} {heard} "
-        f"(confidence {row['confidence']}) [{row['decode_ms']} ms]"
+        f"(confidence {row['confidence']}{why}) [{row['decode_ms']} ms]"
     )
 
 

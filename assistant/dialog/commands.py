@@ -133,7 +133,7 @@ class Commands:
         props "immediately" when pain worsens, 004 stops on "any increase")."""
         flow = self._flow
         self._log(Command.OUCH)
-        question = flow.asker.question
+        question = flow.asker.not_better()
         if flow.in_movement() and flow.exercises.exercise is not None:
             self._out.stop_speaking()
             flow.exercises.stop_activity()

@@ -110,6 +110,7 @@ SYMPTOM_QUESTION: Final = (
 )
 SIDE_QUESTION: Final = "Which side is the pain worse on, left or right?"
 CONFIRM_WORSE: Final = "I think you said worse. Is the pain worse? Please say yes or no."
+CONFIRM_BETTER: Final = "I think you said better. Is the pain better? Please say yes or no."
 
 #: What to say to answer, by question ("Please say ...").
 SYMPTOM_OPTIONS: Final = "better, worse, or the same"
@@ -126,7 +127,7 @@ NOT_AN_ANSWER: Final = "Sorry, that's not one of the answers."
 NOT_SURE: Final = "I want to be sure I heard you right."
 NO_ANSWER_HEARD: Final = "I didn't hear an answer."
 ARE_YOU_THERE: Final = "Are you there?"
-#: Said before asking again after "no" to :data:`CONFIRM_WORSE`.
+#: Said before asking again after "no" to :data:`CONFIRM_WORSE` or :data:`CONFIRM_BETTER`.
 ALL_RIGHT: Final = "All right."
 #: Said before asking the side again after "both".
 PICK_WORSE_SIDE: Final = "Then pick the side where it is worse."

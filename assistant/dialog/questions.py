@@ -1,8 +1,9 @@
-"""Asking: the open question, asking again, confirming a doubtful "worse", silence.
+"""Asking: the open question, asking again, confirming a doubtful answer, silence.
 
 The confidence rules (``assistant.dialog.rules``) act here: a "better" is acted
-on only when the recognizer is sure; a doubtful "worse" is confirmed with a
-yes/no question; anything below ``MIN_CONFIDENCE`` is asked again.  After
+on without asking only when the recognizer is sure; a doubtful "better" or
+"worse" is confirmed with a yes/no question (a "better" only by a sure "yes");
+anything below ``MIN_CONFIDENCE`` is asked again.  After
 :data:`MAX_REPROMPTS` the session pauses (``on_exhausted``) and waits.
 """
 
@@ -61,6 +62,9 @@ class Question:
     #: Not understood after every reprompt: go on as if skipped instead of pausing
     #: (a question that helps but is not needed: where the pain is).
     skip_when_exhausted: bool = False
+    #: Answers acted on only when the recognizer is sure (``BETTER_MIN_CONFIDENCE``):
+    #: the "yes" that makes a doubtful "better" count.
+    sure_only: frozenset[str] = frozenset()
 
 
 class Asker:
@@ -73,6 +77,8 @@ class Asker:
         self._utterance: int | None = None
         self._silence_timer: str | None = None
         self._reprompts = 0
+        #: The symptom question a doubtful "better" answered, while it is confirmed.
+        self._better_for: Question | None = None
 
     def ask(self, question: Question, *, prefix: str = "") -> None:
         self.question = question
@@ -101,8 +107,18 @@ class Asker:
         question = self.question
         self.question = None
         self._utterance = None
+        self._better_for = None
         self.cancel_silence()
         return question
+
+    def not_better(self) -> Question | None:
+        """The open question, after giving up a "better" waiting for its "yes" (it
+        hurts: that is no "better"); the symptom question it answered is open again."""
+        previous = self._better_for
+        if previous is not None and self.question is not None:
+            self.close()
+            self.question = previous
+        return self.question
 
     def cancel_silence(self) -> None:
         self._out.cancel(self._silence_timer)
@@ -111,6 +127,7 @@ class Asker:
     def drop(self) -> None:
         """The session ended: forget the question (its timer is cancelled by the caller)."""
         self.question = None
+        self._better_for = None
         self._utterance = None
         self._silence_timer = None
 
@@ -172,10 +189,12 @@ class Asker:
             if intent == Answer.WORSE and heard.confidence < WORSE_CONFIRM_BELOW:
                 self._confirm_worse()
                 return
-            if intent == Answer.BETTER and heard.confidence < BETTER_MIN_CONFIDENCE:
-                self.reprompt(prompts.NOT_SURE)
+            doubtful = MIN_CONFIDENCE <= heard.confidence < BETTER_MIN_CONFIDENCE
+            if intent == Answer.BETTER and doubtful:
+                self._confirm_better(heard)
                 return
-        if heard.confidence < MIN_CONFIDENCE:
+        sure = BETTER_MIN_CONFIDENCE if intent in question.sure_only else MIN_CONFIDENCE
+        if heard.confidence < sure:
             self.reprompt(prompts.NOT_SURE)
             return
         self.close()
@@ -201,3 +220,28 @@ class Asker:
                 on_answer=confirmed,
             )
         )
+
+    def _confirm_better(self, heard: Heard) -> None:
+        """Acted on only after a sure "yes"; "no" (or "ouch": ``not_better``) asks the
+        symptom question again, and so does anything else, by the usual reprompts."""
+        previous = self.close()
+        assert previous is not None
+
+        def confirmed(answer: Heard) -> None:
+            if answer.intent == YesNo.YES:
+                previous.on_answer(heard)  # its words: the place it names still counts
+            else:
+                self.ask(previous, prefix=prompts.ALL_RIGHT)
+
+        self.ask(
+            Question(
+                key="confirm_better",
+                context=Context.YES_NO,
+                prompt=prompts.CONFIRM_BETTER,
+                options=prompts.YES_NO_OPTIONS,
+                accepts=YES_NO,
+                on_answer=confirmed,
+                sure_only=frozenset({YesNo.YES}),
+            )
+        )
+        self._better_for = previous
