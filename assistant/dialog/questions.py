@@ -201,47 +201,42 @@ class Asker:
         question.on_answer(heard)
 
     def _confirm_worse(self) -> None:
-        previous = self.close()
-        assert previous is not None
-
-        def confirmed(heard: Heard) -> None:
-            if heard.intent == YesNo.YES:
-                previous.on_answer(Heard(Answer.WORSE, "worse (confirmed)"))
-            else:
-                self.ask(previous, prefix=prompts.ALL_RIGHT)
-
-        self.ask(
-            Question(
-                key="confirm_worse",
-                context=Context.YES_NO,
-                prompt=prompts.CONFIRM_WORSE,
-                options=prompts.YES_NO_OPTIONS,
-                accepts=YES_NO,
-                on_answer=confirmed,
-            )
+        """Taken as worse on a "yes" (even a doubtful one: erring towards caution)."""
+        self._confirm(
+            "confirm_worse", prompts.CONFIRM_WORSE, Heard(Answer.WORSE, "worse (confirmed)")
         )
 
     def _confirm_better(self, heard: Heard) -> None:
         """Acted on only after a sure "yes"; "no" (or "ouch": ``not_better``) asks the
         symptom question again, and so does anything else, by the usual reprompts."""
+        # its own words: the place it names still counts
+        self._better_for = self._confirm(
+            "confirm_better", prompts.CONFIRM_BETTER, heard, sure_only=frozenset({YesNo.YES})
+        )
+
+    def _confirm(
+        self, key: str, prompt: str, answer: Heard, sure_only: frozenset[str] = frozenset()
+    ) -> Question:
+        """Ask whether ``answer`` was meant: "yes" gives it to the open question (which
+        is returned), anything else asks that question again."""
         previous = self.close()
         assert previous is not None
 
-        def confirmed(answer: Heard) -> None:
-            if answer.intent == YesNo.YES:
-                previous.on_answer(heard)  # its words: the place it names still counts
+        def confirmed(heard: Heard) -> None:
+            if heard.intent == YesNo.YES:
+                previous.on_answer(answer)
             else:
                 self.ask(previous, prefix=prompts.ALL_RIGHT)
 
         self.ask(
             Question(
-                key="confirm_better",
+                key=key,
                 context=Context.YES_NO,
-                prompt=prompts.CONFIRM_BETTER,
+                prompt=prompt,
                 options=prompts.YES_NO_OPTIONS,
                 accepts=YES_NO,
                 on_answer=confirmed,
-                sure_only=frozenset({YesNo.YES}),
+                sure_only=sure_only,
             )
         )
-        self._better_for = previous
+        return previous
