@@ -15,7 +15,8 @@ import pytest
 from assistant.asr import whisper_engine
 from assistant.asr.protocol import Result, decode_clip
 from assistant.asr.registry import create_recognizer, resolve
-from assistant.asr.whisper import WhisperRecognizer, first_of_repeats
+from assistant.asr.whisper import WhisperRecognizer
+from assistant.asr.whisper_model import first_of_repeats
 from assistant.asr.whisper_rules import Candidate, Thresholds, Verdict, decide
 from assistant.audioio import read_audio
 from assistant.bench.asr import Clip, mix
@@ -463,8 +464,7 @@ def test_an_early_decode_of_an_utterance_that_went_on_gives_up(
 def test_the_voiced_time_is_exact_where_it_decides() -> None:
     """The VAD runs on one offset first; the other three only when that one alone
     does not show enough speech, so the rule's answer is the same either way."""
-    from assistant.asr.whisper import speech_ms
-    from assistant.asr.whisper_model import voiced_at_least
+    from assistant.asr.whisper_model import speech_ms, voiced_at_least
 
     offsets = Thresholds().vad_offsets
     for name in ("answers/no_en-gb.wav", "answers/worse_en-us.wav"):

@@ -75,15 +75,18 @@ def over_worse(first: Candidate, candidates: list[Candidate]) -> float:
     return first.score - worse
 
 
-def better_doubts(measured: dict[str, Any], first: Candidate, heard: Heard) -> list[str]:
-    """Why a "better" both engines heard is still not taken (empty: it is taken)."""
+def better_doubts(
+    measured: dict[str, Any], first: Candidate, heard: Heard, over: float
+) -> list[str]:
+    """Why a "better" both engines heard is still not taken (empty: it is taken);
+    ``over``: Whisper's best phrase over its best "worse" one (``over_worse``)."""
     candidates: list[Candidate] = measured["candidates"]
     doubts = []
     if measured["context"] != Context.SYMPTOM:
         doubts.append("not the symptom question")
     if heard.confidence < SPHINX_BETTER_MIN:
         doubts.append("pocketsphinx unsure")
-    if over_worse(first, candidates) < BETTER_OVER_WORSE:
+    if over < BETTER_OVER_WORSE:
         doubts.append("worse close behind")
     # Whisper's own place rule, which its margins rejected the utterance before
     if _other_place(first, candidates, measured["text"], Thresholds()):
@@ -134,13 +137,14 @@ class SecondOpinion:
         heard = sphinx._finish(audio, event)  # the same framed utterance Whisper judged
         agrees = isinstance(heard, Heard) and heard.intent == intent
         scores = {**verdict.scores, "sphinx_agrees": float(agrees)}
+        over = over_worse(first, measured["candidates"])
         if intent == Answer.BETTER:
-            scores["better_over_worse"] = round(over_worse(first, measured["candidates"]), 2)
+            scores["better_over_worse"] = round(over, 2)
         if not isinstance(heard, Heard) or not agrees:
             return replace(verdict, scores=scores)
         scores["sphinx_confidence"] = heard.confidence
         if intent == Answer.BETTER:
-            doubts = better_doubts(measured, first, heard)
+            doubts = better_doubts(measured, first, heard, over)
             scores.update({f"better doubt: {doubt}": 1.0 for doubt in doubts})
             if doubts:
                 return replace(verdict, scores=scores)

@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from ..events import Heard
 from .verdict import Verdict
-from .whisper import load_model, speech_ms
+from .whisper_model import load_model, speech_ms
 
 __all__ = ["RESCUE_PHRASES", "Rescue", "Rescuer", "WhisperCheck"]
 

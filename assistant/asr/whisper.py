@@ -35,25 +35,11 @@ from .matcher import match_intent, normalize
 from .protocol import Result
 from .utterance import UtteranceRecognizer
 from .verdict import Verdict
-from .whisper_model import (
-    WhisperModel,
-    _vad,
-    first_of_repeats,
-    load_model,
-    speech_ms,
-    voiced_at_least,
-)
+from .whisper_model import _vad, load_model, voiced_at_least
 from .whisper_phrases import _phrase_intents, _phrases_by_intent, answer_prompt, canonical_phrases
 from .whisper_rules import SAFETY_INTENTS, SYMPTOM_PAIR, Candidate, Thresholds, decide
 
-__all__ = [
-    "WhisperModel",
-    "WhisperRecognizer",
-    "canonical_phrases",
-    "first_of_repeats",
-    "load_model",
-    "speech_ms",
-]
+__all__ = ["WhisperRecognizer", "canonical_phrases"]
 
 #: Phrases closest to the free decode that are scored beside the canonical ones.
 NEAREST = 3

@@ -105,7 +105,7 @@ def check(options: Mapping[str, Any], required: bool) -> EngineCheck:
     try:
         located = locate(options)
         started = time.perf_counter()
-        from .whisper import load_model
+        from .whisper_model import load_model
 
         load_model(Path(str(located.model)))
         seconds = time.perf_counter() - started
