@@ -115,11 +115,13 @@ class WhisperRecognizer(UtteranceRecognizer):
         stale: threading.Event | None = None,
     ) -> Verdict:
         """The verdict on one utterance.  First on one encoding, the free decode
-        and each answer's shortest phrase: when the decode is a phrase of the context
-        and wins by ``quick_extra`` nats more than the rules ask, that is the answer
-        (most answers: about half the work).  Otherwise on the mean of the shifted
-        encodings, a decode told the context's answers and more candidates.  Gives
-        up between steps (``_Stale``) once ``stale`` is set: the next decode, of the
+        (or, when it is no phrase, the decode told the context's answers) and each
+        answer's shortest phrase: when the decode is a phrase of the context and wins
+        by ``quick_extra`` nats more than the rules ask, that is the answer (most
+        answers: about a third of the work).  Else the same on the mean of the
+        shifted encodings (their scores say how many encodings).  Otherwise on that
+        mean, a decode told the context's answers and more candidates.  Gives up
+        between steps (``_Stale``) once ``stale`` is set: the next decode, of the
         longer utterance, waits for this one (one model, one thread)."""
         limits = self.thresholds
         voiced = voiced_at_least(
@@ -131,35 +133,29 @@ class WhisperRecognizer(UtteranceRecognizer):
             "voiced": voiced,
             "event": event,
             "context": context,
+            "encodings": 1,
         }
         first = self.model.encode(wave, limits.window_s, limits.shifts[:1])
-        table = _phrase_intents(context)
-        text = ""
-        if limits.quick_extra is not None:
+        told = answer_prompt(context) if limits.prompt_answers else ""
+        quick = limits.quick_extra is not None
+        text, spelt = "", None
+        if quick:
             _give_up(stale)
             [(text, facts["no_speech"])] = self.model.free_decode(first, seconds)
-            quick = self._quick(first, text, facts) if normalize(text) in table else None
-            if quick is not None:
-                return quick
+            verdict, _ = self._quick_on(first, text, told, facts, stale)
+            if verdict is not None:
+                return verdict
         _give_up(stale)
-        encoded = first
-        if len(limits.shifts) > 1:
-            rest = self.model.encode(wave, limits.window_s, limits.shifts[1:])
-            together = (first + rest * (len(limits.shifts) - 1)) / len(limits.shifts)
-            encoded = together.astype(np.float32)
-        if len(limits.shifts) > 1 or limits.quick_extra is None:
+        encoded = self._mean_encoding(wave, first)
+        facts["encodings"] = len(limits.shifts)
+        if len(limits.shifts) > 1 or not quick:
             facts["first_decode"] = text  # what the one encoding heard: evidence too
             [(text, facts["no_speech"])] = self.model.free_decode(encoded, seconds)
-        told = answer_prompt(context) if limits.prompt_answers else ""
-        spelt = ""
-        if told and normalize(text) not in table:
-            # Told the context's answers, Whisper spells a Klatt "better" as better,
-            # not "Banner"; but it also hears "turn on the television" as "Two, none,
-            # that television": the told decode counts only when it is a phrase.
-            # Otherwise it still names the phrases worth scoring ("the path, the
-            # knee": "above the knee").
-            [(spelt, _)] = self.model.free_decode(encoded, seconds, (told,))
-            text, spelt = (spelt, "") if normalize(spelt) in table else (text, spelt)
+            if quick and len(limits.shifts) > 1 and limits.quick_mean:
+                verdict, spelt = self._quick_on(encoded, text, told, facts, stale)
+                if verdict is not None:
+                    return verdict
+        text, spelt = self._told(encoded, text, told, spelt, facts)
         candidates = self._candidates(context, text, also=spelt)
         _give_up(stale)
         full = self._verdict(encoded, text, candidates, facts)
@@ -213,11 +209,85 @@ class WhisperRecognizer(UtteranceRecognizer):
             "end_ms": event.end_ms,
         }
 
+    def _quick_on(
+        self,
+        encoded: npt.NDArray[np.float32],
+        text: str,
+        told: str,
+        facts: dict[str, Any],
+        stale: threading.Event | None,
+    ) -> tuple[Verdict | None, str | None]:
+        """The quick verdict on ``encoded``: on the free decode when it is a phrase,
+        else on the decode told the context's answers when that one is (a Klatt
+        "worse" is "West" untold, "Worse." told), with the untold decode of the one
+        encoding kept as evidence (the out-of-vocabulary rules read it), as on the
+        full path.  None: the full path.  Also the told decode, when it was made."""
+        table = _phrase_intents(facts["context"])
+        if normalize(text) in table:
+            return self._quick(encoded, text, facts), None
+        limits = self.thresholds
+        if not (told and limits.quick_told):
+            return None, None
+        _give_up(stale)
+        seconds = facts["event"].speech_ms / 1000
+        [(spelt, _)] = self.model.free_decode(encoded, seconds, (told,))
+        # Only a respelling of what was heard untold, in clear speech: at 5 dB an "I
+        # don't know" (untold "I don't", no-speech 0.78) was told "No", which then
+        # fit 8 nats better than the other answers; a "resume" heard "for a few
+        # room" was told "repeat".
+        respelt = len(normalize(text).split()) <= len(normalize(spelt).split())
+        clear = facts["no_speech"] <= limits.quick_told_no_speech
+        if normalize(spelt) not in table or not (respelt and clear):
+            return None, spelt
+        # Told, Whisper leans to an answer: each answer's phrasing nearest the decode
+        # is scored too (a reverberant "both sides", untold "There are signs.", told
+        # "Left side", beat "both" but not "both sides").
+        evidence = {**facts, "first_decode": facts.get("first_decode", text)}
+        return self._quick(encoded, spelt, evidence, per_answer=1), spelt
+
+    def _told(
+        self,
+        encoded: npt.NDArray[np.float32],
+        text: str,
+        told: str,
+        spelt: str | None,
+        facts: dict[str, Any],
+    ) -> tuple[str, str]:
+        """The text to score and the told decode (``spelt``, when already made).
+        Told the context's answers, Whisper spells a Klatt "better" as better, not
+        "Banner"; but it also hears "turn on the television" as "Two, none, that
+        television": the told decode counts only when it is a phrase.  Otherwise it
+        still names the phrases worth scoring ("the path, the knee": "above the
+        knee")."""
+        table = _phrase_intents(facts["context"])
+        if not told or normalize(text) in table:
+            return text, ""
+        if spelt is None:
+            seconds = facts["event"].speech_ms / 1000
+            [(spelt, _)] = self.model.free_decode(encoded, seconds, (told,))
+        return (spelt, "") if normalize(spelt) in table else (text, spelt)
+
+    def _mean_encoding(
+        self, wave: npt.NDArray[np.float32], first: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """The mean of ``first`` (no shift) and the encodings of the other shifts."""
+        shifts = self.thresholds.shifts
+        if len(shifts) == 1:
+            return first
+        rest = self.model.encode(wave, self.thresholds.window_s, shifts[1:])
+        together = (first + rest * (len(shifts) - 1)) / len(shifts)
+        return together.astype(np.float32)
+
     def _quick(
-        self, encoded: npt.NDArray[np.float32], text: str, facts: dict[str, Any]
+        self,
+        encoded: npt.NDArray[np.float32],
+        text: str,
+        facts: dict[str, Any],
+        per_answer: int = 0,
     ) -> Verdict | None:
-        """The verdict on the decode (a phrase) against each answer's shortest phrase,
-        when it wins by ``quick_extra`` more than the rules ask (None otherwise)."""
+        """The verdict on the decode (a phrase) against each answer's shortest phrase
+        (and its ``per_answer`` phrasings nearest the decode), when it wins by
+        ``quick_extra`` more than the rules ask (None otherwise)."""
         limits = self.thresholds
         extra = limits.quick_extra or 0.0
         stricter = replace(
@@ -227,22 +297,24 @@ class WhisperRecognizer(UtteranceRecognizer):
             safety_margin=limits.safety_margin + extra,
             symptom_margin=limits.symptom_margin + extra,
         )
-        candidates = self._candidates(facts["context"], text, quick=True)
+        candidates = self._candidates(facts["context"], text, quick=True, per_answer=per_answer)
         measured = self._verdict(encoded, text, candidates, facts)
         if self._verdict_of(measured, stricter).reason != "ok":
             return None
-        return self._verdict_of(measured, limits)
+        verdict = self._verdict_of(measured, limits)
+        return replace(verdict, scores={**verdict.scores, "encodings": facts["encodings"]})
 
     @staticmethod
     def _verdict_of(measured: dict[str, Any], limits: Thresholds) -> Verdict:
         return decide(**measured, limits=limits)
 
     def _candidates(
-        self, context: str, text: str, quick: bool = False, also: str = ""
+        self, context: str, text: str, quick: bool = False, also: str = "", per_answer: int = 0
     ) -> list[Candidate]:
         """Each answer's shortest phrase, any command the decode names, and (unless
-        ``quick``: the decode is a phrase) the phrases nearest to the decode and to
-        ``also`` (the told decode, when it is no phrase)."""
+        ``quick``: the decode is a phrase, with only each answer's ``per_answer``
+        phrasings nearest it) the phrases nearest to the decode and to ``also`` (the
+        told decode, when it is no phrase)."""
         chosen: dict[str, str] = {}
         commands = set(phrases.intents(phrases.COMMAND_CONTEXT))
         for intent, texts in canonical_phrases(context).items():
@@ -255,12 +327,14 @@ class WhisperRecognizer(UtteranceRecognizer):
         elif said:
             for near in difflib.get_close_matches(said, list(table), NEAREST, 0.4):
                 chosen[near] = table[near]
+        if said and (per_answer or not quick):
             # Each answer's own phrasings closest to what was heard, however far:
             # a longer answer heard badly ("Much fander") scores poorly as the
             # shortest phrase of its intent.
             for intent, phrasings in _phrases_by_intent(context).items():
                 if intent not in commands:
-                    closest = difflib.get_close_matches(said, phrasings, PER_ANSWER, 0.0)
+                    nearest = per_answer if quick else PER_ANSWER
+                    closest = difflib.get_close_matches(said, phrasings, nearest, 0.0)
                     chosen.update((t, intent) for t in closest)
         if normalize(also) and not quick:
             for near in difflib.get_close_matches(normalize(also), list(table), NEAREST, 0.4):

@@ -82,6 +82,11 @@ class Thresholds:
     # A decode that is a phrase, on one encoding against each answer's shortest
     # phrase, is taken when it wins by this much more than the margins (None: never)
     quick_extra: float | None = 1.0
+    # ... also when the free decode is no phrase but the decode told the answers is
+    quick_told: bool = True
+    quick_told_no_speech: float = 0.6  # ... under this no-speech (faster-whisper's own limit)
+    # ... and, when the one encoding does not do, once more on the mean of the shifts
+    quick_mean: bool = True
     commit_ms: int = 100  # quiet after the speech when a sure answer is given
 
 

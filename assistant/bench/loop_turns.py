@@ -103,6 +103,9 @@ def _reply_figures(session: Session, engine: BenchEngine) -> dict[str, Any]:
         "reply_voice_p95_ms": round(percentile(voice_ms, 95)),
         "mic_overflows": getattr(session.tap.source, "overflows", None),
         "heard_as": heard_as,
+        # each reply in turn order, beside heard_as: which answers are slow
+        "reply_ms": [round(latency) for latency in latencies],
+        "reply_recognizer_ms": [round(ms) for ms in asr_ms],
     }
 
 
