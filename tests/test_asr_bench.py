@@ -78,3 +78,20 @@ def test_small_run_reports_every_figure(tmp_path: Path) -> None:
     missed = [f for f in failures if f["said"] is not None]
     assert len(missed) == phrases - round(row["accuracy_pct"] * phrases / 100)
     assert all(f["heard"] != f["said"] and f["reason"] for f in failures)
+
+
+def test_a_clip_with_no_utterance_is_listed_as_such_not_as_the_clip_before() -> None:
+    """A near-silent recording the endpointer never cuts used to be listed with the
+    verdict (and scores) of the clip before it."""
+    from assistant.asr.registry import create_recognizer
+    from assistant.bench.asr_measure import measure_sets
+
+    spoken = _clip()  # noise said as "worse": decoded, and turned down
+    hush = np.random.default_rng(1).normal(0, 2, 24000).round().astype(np.int16)
+    quiet = Clip("hush", "phrase", "symptom", "worse", hush, speech_end_ms=None)
+    rows = measure_sets(
+        create_recognizer("pocketsphinx"), [("clean", [spoken, quiet])], 0, lambda _t: None, True
+    )
+    listed = {f["clip"]: f for f in rows["clean"]["failures"]}  # type: ignore[union-attr]
+    assert listed["x"]["reason"] not in (None, "no utterance decoded")
+    assert listed["hush"]["reason"] == "no utterance decoded" and listed["hush"]["scores"] == {}

@@ -203,8 +203,13 @@ def measure_sets(
     for name, chosen in sets:
         tally = Tally()
         for clip, audio in clips_under(chosen, name):
+            keeps = hasattr(recognizer, "last_verdict")
+            if keeps:  # a clip with no utterance decoded is not the clip before it
+                setattr(recognizer, "last_verdict", None)  # noqa: B010 - not in the protocol
             result, compute = run_streaming(recognizer, clip, audio)
             verdict = getattr(recognizer, "last_verdict", None)
+            if keeps and verdict is None:
+                verdict = Verdict(None, "no utterance decoded")
             tally.add(clip, result, compute, verdict if isinstance(verdict, Verdict) else None)
         timed = [
             (index, clip)
