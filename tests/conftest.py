@@ -8,11 +8,15 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from unittest import mock
 
 import pytest
 
 from assistant.bench.pulse import PulseAudio, PulseError, pulse_available
+
+if TYPE_CHECKING:
+    from assistant.asr.whisper import WhisperRecognizer
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +74,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
     threading.Thread(target=watchdog, daemon=True, name="exit-watchdog").start()
     faulthandler.dump_traceback_later(2 * EXIT_GRACE_S, exit=True, file=stderr)
+
+
+@pytest.fixture(scope="module")
+def whisper() -> Iterator[WhisperRecognizer]:
+    """The real Whisper recognizer (tiny.en from the registry package), one per module
+    (imported here, not at collection: most test runs never load it)."""
+    from assistant.asr.registry import create_recognizer
+    from assistant.asr.whisper import WhisperRecognizer
+
+    recognizer = create_recognizer("whisper")
+    assert isinstance(recognizer, WhisperRecognizer)
+    yield recognizer

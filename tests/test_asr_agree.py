@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pytest
 
 from assistant.asr.protocol import Result, decode_clip
-from assistant.asr.registry import create_recognizer, resolve
+from assistant.asr.registry import resolve
 from assistant.asr.sphinx import SphinxRecognizer
 from assistant.asr.whisper import WhisperRecognizer
 from assistant.audioio import read_audio
@@ -34,13 +34,6 @@ AGREED = [
     ("phrases/command/ouch-that-hurts__en-gb.flac", "command", "ouch"),
     ("phrases/location/my-thigh__en-gb.flac", "location", "thigh"),
 ]
-
-
-@pytest.fixture(scope="module")
-def whisper() -> Iterator[WhisperRecognizer]:
-    recognizer = create_recognizer("whisper")
-    assert isinstance(recognizer, WhisperRecognizer)
-    yield recognizer
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +27,6 @@ from assistant.events import Heard
 from assistant.paths import fixtures_dir
 from assistant.scenario import load_scenario
 from assistant.scenario.runner import Runner
-
-
-@pytest.fixture(scope="module")
-def whisper() -> Iterator[WhisperRecognizer]:
-    recognizer = create_recognizer("whisper")
-    assert isinstance(recognizer, WhisperRecognizer)
-    yield recognizer
 
 
 def intent_of(result: Result) -> str | None:

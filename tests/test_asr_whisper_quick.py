@@ -3,25 +3,15 @@ second one, and what keeps it from deciding wrongly (the real tiny.en, real audi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from assistant.asr.protocol import decode_clip
-from assistant.asr.registry import create_recognizer
 from assistant.asr.whisper import WhisperRecognizer
 from assistant.audioio import read_audio
 from assistant.bench.asr_clips import Clip, mix
 from assistant.bench.fixtures import read_manifest
 from assistant.events import Heard
 from assistant.paths import fixtures_dir
-
-
-@pytest.fixture(scope="module")
-def whisper() -> Iterator[WhisperRecognizer]:
-    recognizer = create_recognizer("whisper")
-    assert isinstance(recognizer, WhisperRecognizer)
-    yield recognizer
 
 
 @pytest.mark.parametrize(
@@ -69,8 +59,8 @@ def test_a_told_decode_is_quick_only_as_a_respelling_in_clear_speech(
     """At 5 dB, told the answers, Whisper turns what it heard as more words, or
     barely as speech, into an answer: that is no quick verdict, and on the full path
     these are asked again rather than taken as "no" or "repeat"."""
-    clip = Clip(name, "phrase", context, intent, read_audio(fixtures_dir() / name), None)
     row = next(r for r in read_manifest() if r.file == name)
-    clip.speech_end_ms = row.speech_end_ms
+    audio = read_audio(fixtures_dir() / name)
+    clip = Clip(name, "phrase", context, intent, audio, row.speech_end_ms)
     heard = decode_clip(whisper, mix(clip, "snr5", seed), context)  # the bench's seed
     assert not (isinstance(heard, Heard) and heard.intent != intent), whisper.last_verdict

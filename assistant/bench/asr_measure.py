@@ -200,10 +200,10 @@ def measure_sets(
     phrase clips in real time for the latency.  ``failures``: each set's clips heard
     wrong or asked again are listed (and reported) with the rule that decided."""
     rows: dict[str, dict[str, object]] = {}
+    keeps = hasattr(recognizer, "last_verdict")  # the engine's verdict on each clip
     for name, chosen in sets:
         tally = Tally()
         for clip, audio in clips_under(chosen, name):
-            keeps = hasattr(recognizer, "last_verdict")
             if keeps:  # a clip with no utterance decoded is not the clip before it
                 setattr(recognizer, "last_verdict", None)  # noqa: B010 - not in the protocol
             result, compute = run_streaming(recognizer, clip, audio)
