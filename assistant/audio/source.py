@@ -40,6 +40,8 @@ SAMPLE_RATE = 16000
 BLOCK_MS = 20
 #: A running stream that delivers nothing for this long has lost its device.
 STALL_MS = 1500
+#: An ADC time further back than this is not believed (some host APIs report junk).
+MAX_ADC_AGE_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,18 @@ class MicrophoneSource:
         samples = fill_dropouts(samples, self._dither)
         if self._resampler is not None:
             samples = self._resampler.resample_chunk(samples)
-        start = now - self.latency_ms - len(samples) * 1000 // SAMPLE_RATE
-        self._queue.put(Frame(samples, start))
+        self._queue.put(Frame(samples, now - self._age_ms(time_info, len(samples))))
+
+    def _age_ms(self, time_info: Any, samples: int) -> int:
+        """How long ago this block's first sample was captured: PortAudio's ADC time
+        of the block (the player stamps with its DAC time, so the two ends agree),
+        else the stream's reported latency plus the block itself."""
+        adc = float(getattr(time_info, "inputBufferAdcTime", 0.0) or 0.0)
+        current = float(getattr(time_info, "currentTime", 0.0) or 0.0)
+        age_ms = (current - adc) * 1000
+        if adc and current and 0 <= age_ms < MAX_ADC_AGE_MS:
+            return round(age_ms)
+        return self.latency_ms + samples * 1000 // SAMPLE_RATE
 
     def _on_finished(self, generation: int) -> None:
         if generation == self._generation and self._lost is None:
