@@ -170,8 +170,12 @@ def test_on_a_terminal_the_first_voice_session_asks_then_checks_the_microphone(
         terminal.wait_for("Listening to")
         time.sleep(0.5)
         pulse.play_into_mic(BETTER)
-        said = terminal.wait_for("Starting the session.")
+        said = terminal.wait_for("Press Enter to start the session.")
         assert "→ better" in said and "Good: your voice is" in said, said
+        time.sleep(1.0)  # the verdict stays up: the session waits for Enter
+        assert "Starting the session." not in terminal.wait_for("Press Enter")
+        terminal.type("\r")
+        terminal.wait_for("Starting the session.")
     finally:
         terminal.close()
     asked = subprocess.run(

@@ -118,8 +118,12 @@ def offer_check(settings: Settings, quiet: bool = False) -> Settings:
     if other is not None:
         console.print(f"Using input '{other}' for this session.")
         settings = settings.model_copy(update={"input_device": other})
-    elif code:
-        console.print("Starting anyway; 'backcoach devices --test' checks again.")
+    # The verdict stays on the screen until they have read it (they are at the
+    # keyboard: they just answered), not wiped at once by the session's screen.
+    if code and other is None:
+        _ask("Press Enter to start anyway ('backcoach devices --test' checks again). ")
+    else:
+        _ask("Press Enter to start the session. ")
     console.print("Starting the session.")
     return settings
 
