@@ -185,7 +185,7 @@ class LogEntry:
     """A record for the session journal; ``assistant.dialog.log`` builds each kind
     with its typed fields (``session_started``: routine, start_exercise, engine;
     ``rating``: phase, value; ``exercise_started``: exercise, side;
-    ``exercise_finished``: exercise, side, reps_done, hold_s_done, answer;
+    ``exercise_finished``: exercise, side, reps_done, hold_s_done, answer, earlier;
     ``command``: intent, exercise; ``session_ended``: outcome, reason;
     ``pain_location``: phase, location, side).
     """

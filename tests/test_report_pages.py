@@ -237,3 +237,26 @@ def test_centralisation_over_time_is_drawn_on_screen_and_on_paper(
     assert "Centralising: the pain's furthest point moved toward the back" in text
     # the period's table (its cells wrap on paper): where, and on which side
     assert "below the knee," in text and "left side" in text and "middle" in text
+
+
+def test_a_hold_lengthened_by_better_keeps_both_answers(
+    home: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A "better" lengthens the hold, then "same" ends it: the physiotherapist reads
+    both ("better → same"), not only the last one, and history says it too."""
+    import io
+    import sys
+
+    typed = "no\nno\nno\nno\n6\nmy buttock\nleft\nready\nbetter\nready\nsame\nready\nworse\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
+    assert main(["run", "--text", "--fast"]) == 0
+    lying, props = sessions()[0].exercises
+    assert (lying.earlier, lying.answer, lying.hold_s_done) == (("better",), "same", 120.0)
+    assert (props.earlier, props.answer) == ((), "worse")
+    html = periods_html(sessions())
+    assert 'Lying face down: <span class="better">better</span> → <span class="same">' in html
+    capsys.readouterr()
+    assert main(["history", "--csv"]) == 0
+    assert "prone-lying: better → same; prone-props: worse" in capsys.readouterr().out

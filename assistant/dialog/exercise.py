@@ -45,6 +45,8 @@ class Exercises:
         self._intro_utt: int | None = None
         self._interject_utt: int | None = None
         self._extended_ms = 0
+        #: The answers that lengthened its hold (each a "better"), for the journal.
+        self._earlier: list[str] = []
         #: "ouch" was said during it (then a "better" never holds it longer).
         self._ouch = False
         #: "skip" was said during it: asked about, but never held longer or praised.
@@ -74,6 +76,7 @@ class Exercises:
         visits = flow.progress.visits
         visits[exercise.id] = visits.get(exercise.id, 0) + 1
         self._extended_ms = 0
+        self._earlier = []
         self._ouch = self._skipped = self._reassured = False
         self._named = False
         self._done_sides = []
@@ -307,6 +310,7 @@ class Exercises:
         left_ms = exercise.hold_max_s * 1000 - exercise.hold_s * 1000 - self._extended_ms
         extra_s = min(exercise.hold_s, left_ms // 1000)
         self._extended_ms += extra_s * 1000
+        self._earlier.append(Answer.BETTER)
         self.answer_given = Answer.BETTER
         self._out.say(prompts.extend_hold(extra_s))
         self._flow.machine.set_phase(Phase.COUNTING)
@@ -320,15 +324,19 @@ class Exercises:
         given is what the journal keeps (issue 13)."""
         exercise = self.exercise
         assert exercise is not None
+        earlier = tuple(self._earlier)
         if answer == STOPPED and self.answer_given is not None:
             answer = self.answer_given
+            if earlier and earlier[-1] == answer:
+                earlier = earlier[:-1]  # stopped in the hold that "better" lengthened
         self.answer_given = None
+        self._earlier = []
         counter = self._flow.counter
         sides = [*self._done_sides, (self.current_side, counter.reps_done, counter.hold_ms_done)]
         self._done_sides = []
         for side, reps_done, hold_ms in sides:
             hold_s = round(hold_ms / 1000, 1)
-            self._out.log(ExerciseFinished(exercise.id, side, reps_done, hold_s, answer))
+            self._out.log(ExerciseFinished(exercise.id, side, reps_done, hold_s, answer, earlier))
         self._flow.progress.history.append((exercise.id, self.current_side, answer))
 
     def _say_nominal_response(self) -> None:

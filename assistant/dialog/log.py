@@ -49,7 +49,9 @@ class ExerciseStarted:
 
 @dataclass(frozen=True)
 class ExerciseFinished:
-    """One per side done.  ``answer`` is the symptom answer, or ``skipped`` / ``stopped``."""
+    """One per side done.  ``answer`` is the symptom answer, or ``skipped`` / ``stopped``;
+    ``earlier``: the answers given before it in the same exercise (each "better" that
+    lengthened the hold), oldest first."""
 
     kind: ClassVar[LogKind] = LogKind.EXERCISE_FINISHED
     exercise: str
@@ -57,6 +59,7 @@ class ExerciseFinished:
     reps_done: int
     hold_s_done: float
     answer: str
+    earlier: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

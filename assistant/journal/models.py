@@ -46,10 +46,17 @@ class ExerciseRecord:
     reps_done: int | None
     hold_s_done: float | None
     answer: str | None
+    #: answers given before ``answer`` (each "better" that lengthened the hold)
+    earlier: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:
         return self.finished_at is not None
+
+    @property
+    def answers(self) -> str:
+        """``better → same``: every answer given, the last one the outcome."""
+        return " → ".join([*self.earlier, self.answer or "no answer"])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +67,7 @@ class ExerciseRecord:
             "reps_done": self.reps_done,
             "hold_s_done": self.hold_s_done,
             "answer": self.answer,
+            "earlier": list(self.earlier),
         }
 
 
@@ -132,7 +140,7 @@ class SessionRecord:
             if not ex.finished:
                 parts.append(f"{name}: not finished")
             else:
-                parts.append(f"{name}: {ex.answer or 'no answer'}")
+                parts.append(f"{name}: {ex.answers}")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def _exercises(query: Query, first: int) -> dict[int, list[ExerciseRecord]]:
     exercises: dict[int, list[ExerciseRecord]] = {}
     for row in query(
         "SELECT session_id, exercise, side, started_at, finished_at, reps_done, "
-        "hold_s_done, answer FROM exercises WHERE session_id >= ? ORDER BY id",
+        "hold_s_done, answer, earlier FROM exercises WHERE session_id >= ? ORDER BY id",
         (first,),
     ):
         exercises.setdefault(row[0], []).append(
@@ -63,6 +63,7 @@ def _exercises(query: Query, first: int) -> dict[int, list[ExerciseRecord]]:
                 reps_done=row[5],
                 hold_s_done=row[6],
                 answer=row[7],
+                earlier=tuple(row[8].split(",")) if row[8] else (),
             )
         )
     return exercises

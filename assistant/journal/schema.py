@@ -76,6 +76,11 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX commands_session ON commands(session_id);
     CREATE INDEX entries_session ON entries(session_id);
     """,
+    # 2 -> 3: the answers given before an exercise's last one (each "better" that
+    # lengthened its hold), comma-separated, oldest first; NULL: none.
+    """
+    ALTER TABLE exercises ADD COLUMN earlier TEXT;
+    """,
 )
 
 SCHEMA_VERSION: Final[int] = len(MIGRATIONS)

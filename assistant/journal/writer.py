@@ -148,6 +148,8 @@ def _finish_exercise(
     exercise = str(data.get("exercise") or "?")
     side = _str_or_none(data.get("side"))
     answer = _str_or_none(data.get("answer"))
+    given = data.get("earlier")
+    earlier = ",".join(map(str, given)) if isinstance(given, list | tuple) and given else None
     values = (
         at,
         ms,
@@ -162,13 +164,13 @@ def _finish_exercise(
     if row is None:
         db.execute(
             "INSERT INTO exercises (session_id, exercise, side, started_at, started_ms,"
-            " finished_at, finished_ms, reps_done, hold_s_done, answer)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sid, exercise, side, at, ms, *values, answer),
+            " finished_at, finished_ms, reps_done, hold_s_done, answer, earlier)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sid, exercise, side, at, ms, *values, answer, earlier),
         )
     else:
         db.execute(
             "UPDATE exercises SET finished_at = ?, finished_ms = ?, reps_done = ?,"
-            " hold_s_done = ?, answer = ?, side = COALESCE(?, side) WHERE id = ?",
-            (*values, answer, side, row[0]),
+            " hold_s_done = ?, answer = ?, earlier = ?, side = COALESCE(?, side) WHERE id = ?",
+            (*values, answer, earlier, side, row[0]),
         )

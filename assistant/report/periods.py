@@ -170,8 +170,9 @@ def exercise_answers(s: SessionRecord, names: Mapping[str, str]) -> list[str]:
         if not ex.finished:
             parts.append(f"{name}: <i>not finished</i>")
         else:
-            answer = ex.answer or NO_ANSWER
-            parts.append(f'{name}: <span class="{escape(answer)}">{escape(answer)}</span>')
+            said = [*ex.earlier, ex.answer or NO_ANSWER]
+            spans = (f'<span class="{escape(a)}">{escape(a)}</span>' for a in said)
+            parts.append(f"{name}: " + " → ".join(spans))
     return parts
 
 
