@@ -64,6 +64,7 @@ def test_small_run_reports_every_figure(tmp_path: Path) -> None:
         "accuracy_pct",
         "oov_rejection_pct",
         "noise_rejection_pct",
+        "other_answer_rejection_pct",
         "better_worse_confusions",
         "rtf",
         "latency_p50_ms",
@@ -95,3 +96,14 @@ def test_a_clip_with_no_utterance_is_listed_as_such_not_as_the_clip_before() -> 
     listed = {f["clip"]: f for f in rows["clean"]["failures"]}  # type: ignore[union-attr]
     assert listed["x"]["reason"] not in (None, "no utterance decoded")
     assert listed["hush"]["reason"] == "no utterance decoded" and listed["hush"]["scores"] == {}
+
+
+def test_other_answers_are_each_answer_where_it_means_nothing() -> None:
+    """A "no" is tried while paused (command), never in the yes/no question."""
+    from assistant.bench.asr_clips import other_answer_clips
+
+    where = {(c.name, c.context) for c in other_answer_clips(1)}
+    assert ("answers/no_en-us.wav", "command") in where
+    assert ("answers/no_en-us.wav", "yes-no") not in where
+    assert ("answers/worse_en-gb.wav", "symptom") not in where
+    assert all(c.intent is None and c.kind == "other" for c in other_answer_clips(5))

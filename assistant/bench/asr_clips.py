@@ -44,7 +44,7 @@ REAL_WORDS: dict[str, tuple[str, str]] = {
 @dataclass
 class Clip:
     name: str
-    kind: str  # phrase | oov | noise | real
+    kind: str  # phrase | oov | noise | real | other (an answer said where it is none)
     context: str
     intent: str | None
     audio: npt.NDArray[np.int16]
@@ -81,7 +81,7 @@ def mix(clip: Clip, condition: str, seed: int) -> npt.NDArray[np.int16]:
         wet *= np.sqrt(np.mean(audio**2) / (np.mean(wet**2) or 1.0))
         return np.clip(np.round(wet), -32768, 32767).astype(np.int16)
     snr_db = float(condition.removeprefix("snr"))
-    if clip.kind in ("phrase", "oov") and clip.speech_end_ms:
+    if clip.kind in ("phrase", "oov", "other") and clip.speech_end_ms:
         speech = audio[int(0.25 * 16000) : clip.speech_end_ms * 16]
         power = float(np.mean(speech**2))
     else:
@@ -92,6 +92,8 @@ def mix(clip: Clip, condition: str, seed: int) -> npt.NDArray[np.int16]:
 
 
 def fixture_clips(every: int) -> list[Clip]:
+    """Every ``every``-th phrase, OOV and noise clip, then the other answers
+    (``other_answer_clips``): the first are chosen as before they were added."""
     clips = []
     rows = [r for r in read_manifest() if r.kind in ("phrase", "oov", "noise")]
     for index, row in enumerate(rows[::every]):
@@ -106,7 +108,27 @@ def fixture_clips(every: int) -> list[Clip]:
                 speech_end_ms=row.speech_end_ms or None,
             )
         )
-    return clips
+    return clips + other_answer_clips(every)
+
+
+def other_answer_clips(every: int) -> list[Clip]:
+    """Each single-word answer clip ("no", "six", "worse") in every listening context
+    where its word is not an answer (every ``every``-th of them): a word the coach
+    knows, said where it means nothing ("no" while paused must not resume)."""
+    from ..asr.matcher import match_intent
+    from ..events import CONTEXTS, Heard
+
+    clips = []
+    for row in read_manifest():
+        if row.kind != "answer":
+            continue
+        audio = read_audio(fixtures_dir() / row.file)
+        for context in map(str, CONTEXTS):
+            if not isinstance(match_intent(row.transcript, context), Heard):
+                clips.append(
+                    Clip(row.file, "other", context, None, audio, row.speech_end_ms or None)
+                )
+    return clips[::every]
 
 
 def real_speaker_clips(folder: Path) -> list[Clip]:

@@ -32,6 +32,8 @@ class Tally:
     oov_rejected: int = 0
     noise: int = 0
     noise_rejected: int = 0
+    other: int = 0
+    other_rejected: int = 0
     better_worse: int = 0
     wrong: int = 0
     by_context: dict[str, list[int]] = field(default_factory=dict)
@@ -60,6 +62,9 @@ class Tally:
         elif clip.kind == "oov":
             self.oov += 1
             self.oov_rejected += got is None
+        elif clip.kind == "other":
+            self.other += 1
+            self.other_rejected += got is None
         else:
             self.noise += 1
             self.noise_rejected += got is None
@@ -70,12 +75,14 @@ class Tally:
 
         lat = self.latencies_ms
         return {
-            "clips": self.phrases + self.oov + self.noise,
+            "clips": self.phrases + self.oov + self.noise + self.other,
             "accuracy_pct": pct(self.correct, self.phrases),
             "wrong_intents": self.wrong,
             "by_context": {c: pct(a, b) for c, (a, b) in sorted(self.by_context.items())},
             "oov_rejection_pct": pct(self.oov_rejected, self.oov),
             "noise_rejection_pct": pct(self.noise_rejected, self.noise),
+            # answers of other contexts said here ("no" while paused): not acted on
+            "other_answer_rejection_pct": pct(self.other_rejected, self.other),
             "better_worse_confusions": self.better_worse,
             "rtf": round(self.compute_s / self.audio_s, 4) if self.audio_s else None,
             "latency_p50_ms": round(float(np.percentile(lat, 50))) if lat else None,

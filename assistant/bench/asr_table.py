@@ -28,6 +28,7 @@ def print_table(report: dict[str, object]) -> None:
         ("wrong_intents", "wrong"),
         ("oov_rejection_pct", "OOV rej. %"),
         ("noise_rejection_pct", "noise rej. %"),
+        ("other_answer_rejection_pct", "other answers rej. %"),
         ("better_worse_confusions", "better<->worse"),
         ("rtf", "RTF"),
         ("latency_p50_ms", "p50 ms"),
