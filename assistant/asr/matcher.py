@@ -16,7 +16,7 @@ from typing import Final
 from ..events import Heard, NotUnderstood
 from . import phrases as phrase_source
 
-__all__ = ["match_intent", "normalize", "NUMBER_WORDS"]
+__all__ = ["match_intent", "normalize", "answers_anywhere", "NUMBER_WORDS"]
 
 NUMBER_WORDS: Final[tuple[str, ...]] = (
     "zero",
@@ -97,6 +97,13 @@ def _keyword_intents(words: list[str], context: str) -> tuple[set[str], bool, bo
         if intent in _NEGATABLE and any(w in _NEGATIONS for w in before):
             negated = True
     return found, negated, fuzzy
+
+
+def answers_anywhere(text: str) -> frozenset[str]:
+    """The intents, in any listening context, one of whose phrases ``text`` is
+    exactly ("No." → no, whatever the coach is listening for now)."""
+    norm = normalize(text)
+    return frozenset(p.intent for p in phrase_source.all_phrases() if p.text == norm)
 
 
 def match_intent(
