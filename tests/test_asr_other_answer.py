@@ -34,3 +34,19 @@ def test_answers_anywhere_is_exact_phrases_of_every_context() -> None:
     assert answers_anywhere("No.") == {"no"}
     assert "resume" in answers_anywhere("carry on")
     assert answers_anywhere("Banner") == frozenset()  # a misspelling is no answer
+
+
+@pytest.mark.parametrize("condition", ["reverb", "snr10"])
+def test_left_said_to_a_yes_no_question_is_not_taken_for_yes(
+    whisper: WhisperRecognizer, condition: str
+) -> None:
+    """Whisper writes the British "left" down as "left", yet scored it nearer "yes"
+    than "no" (reverberant: taken as *skip*, "next"; at 10 dB as *yes*)."""
+    from assistant.bench.asr_clips import Clip, mix
+
+    name = "answers/left_en-gb.wav"
+    audio = read_audio(fixtures_dir() / name)
+    noisy = mix(Clip(name, "other", "yes-no", None, audio, 634), condition, 390)
+    result = decode_clip(whisper, noisy, "yes-no")
+    assert not isinstance(result, Heard), result
+    assert whisper.last_verdict is not None and whisper.last_verdict.reason == "another answer"

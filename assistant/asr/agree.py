@@ -11,9 +11,7 @@ out-of-vocabulary speech in a reverberant room, Whisper alone asked again).
 
 What is never settled this way: Whisper's "no speech" (noise, breath, coughs),
 "too long", "no candidate", "decode disagrees" (Whisper's own two opinions
-differ) and "place margin"; nor an utterance Whisper wrote down as exactly
-another answer ("No." while the coach, paused, listens for "go on"): the person
-said a word the coach knows, just not one it is listening for now.
+differ) and "place margin".
 
 A "better" is agreed on only in the symptom question (mid-exercise a "better" is
 only noted) and only when more holds (``better_doubts``): PocketSphinx is sure of
@@ -40,7 +38,6 @@ from ..errors import RecognizerError
 from ..events import Heard
 from ..vocab import Answer, Context, named_place
 from .endpoint import EndpointConfig, SegmentEvent
-from .matcher import answers_anywhere
 from .verdict import Verdict
 from .whisper_rules import Candidate, Thresholds, _other_place
 
@@ -129,7 +126,7 @@ class SecondOpinion:
         if isinstance(verdict.result, Heard) or verdict.reason not in AGREEABLE:
             return verdict
         first = best_candidate(measured)
-        if first is None or answers_anywhere(measured["text"]) - {first.intent}:
+        if first is None:
             return verdict
         intent = first.intent
         sphinx = self._recognizer()

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..events import Heard
+from ..events import Heard, NotUnderstood
 from . import phrases
 from .agree import SecondOpinion
 from .endpoint import EndpointConfig, SegmentEvent
-from .matcher import match_intent, normalize
+from .matcher import answers_anywhere, match_intent, normalize
 from .protocol import Result
 from .utterance import UtteranceRecognizer
 from .verdict import Verdict
@@ -51,6 +51,23 @@ KEYWORD_CONFIDENCE = 0.8
 
 class _Stale(Exception):
     """The utterance went on: its early decode gives up."""
+
+
+def another_answer(verdict: Verdict, untold: list[str]) -> Verdict:
+    """``verdict``, or asked again when a free decode is exactly an answer of some
+    listening context but not this one's intent: a reverberant British "left" in the
+    yes/no question, written "left", scored 3 nats nearer "yes" than "no" and was
+    taken as *yes*; a "no" while paused was agreed into *resume*.  A word the coach
+    knows, said where it is no answer, is never turned into one."""
+    heard = verdict.result
+    if not isinstance(heard, Heard):
+        return verdict
+    for text in untold:
+        means = answers_anywhere(text)
+        if means and heard.intent not in means:
+            said = NotUnderstood(text, heard.start_ms, heard.end_ms)
+            return Verdict(said, "another answer", verdict.scores)
+    return verdict
 
 
 def _give_up(stale: threading.Event | None) -> None:
@@ -114,9 +131,23 @@ class WhisperRecognizer(UtteranceRecognizer):
         event: SegmentEvent,
         stale: threading.Event | None = None,
     ) -> Verdict:
-        """The verdict on one utterance.  First on one encoding, the free decode
-        (or, when it is no phrase, the decode told the context's answers) and each
-        answer's shortest phrase: when the decode is a phrase of the context and wins
+        """The verdict on one utterance (``_judge``), unless Whisper wrote it down,
+        untold, as exactly an answer the coach is not listening for now."""
+        untold: list[str] = []
+        return another_answer(self._judge(wave, context, event, stale, untold), untold)
+
+    def _judge(
+        self,
+        wave: npt.NDArray[np.float32],
+        context: str,
+        event: SegmentEvent,
+        stale: threading.Event | None,
+        untold: list[str],
+    ) -> Verdict:
+        """The verdict on one utterance; ``untold`` gets each free decode.  First on
+        one encoding, the free decode (or, when it is no phrase, the decode told the
+        context's answers) and each answer's shortest phrase: when the decode is a
+        phrase of the context and wins
         by ``quick_extra`` nats more than the rules ask, that is the answer (most
         answers: about a third of the work).  Else the same on the mean of the
         shifted encodings (their scores say how many encodings).  Otherwise on that
@@ -142,6 +173,7 @@ class WhisperRecognizer(UtteranceRecognizer):
         if quick:
             _give_up(stale)
             [(text, facts["no_speech"])] = self.model.free_decode(first, seconds)
+            untold.append(text)
             verdict, _ = self._quick_on(first, text, told, facts, stale)
             if verdict is not None:
                 return verdict
@@ -151,6 +183,7 @@ class WhisperRecognizer(UtteranceRecognizer):
         if len(limits.shifts) > 1 or not quick:
             facts["first_decode"] = text  # what the one encoding heard: evidence too
             [(text, facts["no_speech"])] = self.model.free_decode(encoded, seconds)
+            untold.append(text)
             if quick and len(limits.shifts) > 1 and limits.quick_mean:
                 verdict, spelt = self._quick_on(encoded, text, told, facts, stale)
                 if verdict is not None:
