@@ -49,6 +49,13 @@ __all__ = ["AGREEABLE", "AGREED_CONFIDENCE", "SecondOpinion", "better_doubts"]
 #: Whisper's rejections a second opinion may overturn: the speech was heard, the
 #: margins or the out-of-vocabulary test left Whisper unsure which answer it was.
 AGREEABLE = frozenset({"out of vocabulary", "small margin", "better/worse margin"})
+#: An out-of-vocabulary rejection whose free decode fits this many nats better than
+#: every phrase is not settled: Whisper clearly heard other speech (at 10 dB "I need
+#: a glass of water.", 16 nats over "go", which PocketSphinx heard as "go on"; in a
+#: reverberant room "Where are my glasses?", 10.4 nats over "one": "one out of ten").
+#: At 9 the bench's every-3rd set lost a 10 dB "I don't know" (heard "I want more.",
+#: 9.1 nats over "i don't know") that PocketSphinx had settled.
+FAR_GAP = 10.0
 #: >= the dialog's MIN_CONFIDENCE (0.7), < its WORSE_CONFIRM_BELOW and
 #: BETTER_MIN_CONFIDENCE (0.8): acted on, but a "worse" or "better" is confirmed first.
 AGREED_CONFIDENCE = 0.75
@@ -126,7 +133,8 @@ class SecondOpinion:
         if isinstance(verdict.result, Heard) or verdict.reason not in AGREEABLE:
             return verdict
         first = best_candidate(measured)
-        if first is None:
+        far = verdict.reason == "out of vocabulary" and verdict.scores.get("gap", 0.0) > FAR_GAP
+        if first is None or far:
             return verdict
         intent = first.intent
         sphinx = self._recognizer()

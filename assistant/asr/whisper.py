@@ -240,6 +240,7 @@ class WhisperRecognizer(UtteranceRecognizer):
             "speech_ms": event.speech_ms,
             "start_ms": event.start_ms,
             "end_ms": event.end_ms,
+            "told": facts.get("told", False),
         }
 
     def _quick_on(
@@ -275,7 +276,7 @@ class WhisperRecognizer(UtteranceRecognizer):
         # Told, Whisper leans to an answer: each answer's phrasing nearest the decode
         # is scored too (a reverberant "both sides", untold "There are signs.", told
         # "Left side", beat "both" but not "both sides").
-        evidence = {**facts, "first_decode": facts.get("first_decode", text)}
+        evidence = {**facts, "first_decode": facts.get("first_decode", text), "told": True}
         return self._quick(encoded, spelt, evidence, per_answer=1), spelt
 
     def _told(
@@ -298,7 +299,10 @@ class WhisperRecognizer(UtteranceRecognizer):
         if spelt is None:
             seconds = facts["event"].speech_ms / 1000
             [(spelt, _)] = self.model.free_decode(encoded, seconds, (told,))
-        return (spelt, "") if normalize(spelt) in table else (text, spelt)
+        if normalize(spelt) not in table:
+            return text, spelt
+        facts["told"] = True  # the text scored is the told decode's
+        return spelt, ""
 
     def _mean_encoding(
         self, wave: npt.NDArray[np.float32], first: npt.NDArray[np.float32]

@@ -66,6 +66,9 @@ class Thresholds:
     vad_offsets: tuple[int, ...] = (0, 128, 256, 384)  # VAD windows are 512 samples
     min_voiced_ms: int = 64  # silero windows over the threshold
     max_no_speech: float = 0.8
+    # ... when the decode untold is itself a phrase of the best intent (not the
+    # decode told the answers: told, Whisper makes an answer of a 5 dB "I don't")
+    max_no_speech_heard: float = 0.95
     oov_gap: float = 4.0  # free decode - best phrase, when the decode means nothing
     oov_words: int = 2  # ... or when it has this many more words than that phrase
     # ... unless the decode is spelt this much like that phrase (difflib ratio): no
@@ -197,6 +200,14 @@ def _heard(
     return Heard(first.intent, said, round(confidence, 3), *span)
 
 
+def _speechless(no_speech: float, voiced_ms: int, untold_phrase: bool, limits: Thresholds) -> bool:
+    """Noise, breath: too little the VAD takes for speech, or Whisper's no-speech
+    probability over its ceiling, a higher one for a phrase it heard untold (a real
+    speaker's "four", "Four" untold at no-speech 0.86)."""
+    ceiling = limits.max_no_speech_heard if untold_phrase else limits.max_no_speech
+    return voiced_ms < limits.min_voiced_ms or no_speech > ceiling
+
+
 def decide(
     *,
     context: str,
@@ -212,13 +223,15 @@ def decide(
     limits: Thresholds,
     keyword_only: bool = False,
     other_decodes: tuple[str, ...] = (),
+    told: bool = False,
 ) -> Verdict:
     scores = {"voiced_ms": float(voiced_ms), "no_speech": round(no_speech, 3)}
+    untold_phrase = free_intent is not None and not (keyword_only or told)
 
     def reject(reason: str) -> Verdict:
         return Verdict(NotUnderstood(text, start_ms, end_ms), reason, scores)
 
-    if voiced_ms < limits.min_voiced_ms or no_speech > limits.max_no_speech:
+    if _speechless(no_speech, voiced_ms, untold_phrase, limits):
         return reject("no speech")
     if speech_ms > limits.max_speech_ms:
         return reject("too long")
