@@ -10,6 +10,7 @@ known gives ``NotUnderstood``.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Final
 
@@ -102,8 +103,16 @@ def _keyword_intents(words: list[str], context: str) -> tuple[set[str], bool, bo
 def answers_anywhere(text: str) -> frozenset[str]:
     """The intents, in any listening context, one of whose phrases ``text`` is
     exactly ("No." → no, whatever the coach is listening for now)."""
-    norm = normalize(text)
-    return frozenset(p.intent for p in phrase_source.all_phrases() if p.text == norm)
+    return _intents_by_phrase().get(normalize(text), frozenset())
+
+
+@functools.cache
+def _intents_by_phrase() -> dict[str, frozenset[str]]:
+    """Every phrase of every context → its intents (built once: asked per utterance)."""
+    found: dict[str, set[str]] = {}
+    for phrase in phrase_source.all_phrases():
+        found.setdefault(phrase.text, set()).add(phrase.intent)
+    return {text: frozenset(intents) for text, intents in found.items()}
 
 
 def match_intent(

@@ -54,9 +54,14 @@ class ExerciseRecord:
         return self.finished_at is not None
 
     @property
+    def said(self) -> tuple[str, ...]:
+        """Every answer given, oldest first, the last one the outcome."""
+        return (*self.earlier, self.answer or "no answer")
+
+    @property
     def answers(self) -> str:
-        """``better → same``: every answer given, the last one the outcome."""
-        return " → ".join([*self.earlier, self.answer or "no answer"])
+        """``better → same``."""
+        return " → ".join(self.said)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -16,7 +16,6 @@ from html import escape
 
 from ..dialog.location import LOCATIONS
 from ..journal import OUTCOME_LABELS, SessionRecord
-from .data import NO_ANSWER
 
 __all__ = [
     "LOCATION_ORDER",
@@ -170,8 +169,7 @@ def exercise_answers(s: SessionRecord, names: Mapping[str, str]) -> list[str]:
         if not ex.finished:
             parts.append(f"{name}: <i>not finished</i>")
         else:
-            said = [*ex.earlier, ex.answer or NO_ANSWER]
-            spans = (f'<span class="{escape(a)}">{escape(a)}</span>' for a in said)
+            spans = (f'<span class="{escape(a)}">{escape(a)}</span>' for a in ex.said)
             parts.append(f"{name}: " + " → ".join(spans))
     return parts
 
