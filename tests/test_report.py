@@ -17,6 +17,8 @@ from assistant.cli import main
 from assistant.events import LogEntry
 from assistant.journal import open_journal
 from assistant.report import CHART_IDS
+from assistant.report.charts import pain_chart
+from assistant.report.data import PainPoint
 
 TZ = timezone(timedelta(hours=1))
 CHROMIUM = "/usr/bin/chromium"
@@ -266,3 +268,20 @@ def test_a_single_session_report_renders_too(home: Path, tmp_path: Path, browser
             assert ink > 0.01, chart
     finally:
         page.close()
+
+
+def _date_labels(svg: str | None) -> list[str]:
+    """The dates under a chart's axis (matplotlib keeps each label's text in a comment)."""
+    assert svg is not None
+    return re.findall(r"<!-- (\d\d [A-Z][a-z]{2}) -->", svg)
+
+
+def test_a_chart_of_one_day_names_that_day_only() -> None:
+    """Two sessions on 5 October, morning and evening: the axis said "05 Oct" and
+    "06 Oct" with both sessions between the two, as if they were a day apart."""
+    evening = START.replace(hour=19)
+    assert _date_labels(pain_chart([PainPoint(START, 6, 4), PainPoint(evening, 5, 3)])) == [
+        "05 Oct"
+    ]
+    days = [PainPoint(START + timedelta(days=d), 6, 4) for d in (0, 1, 3)]
+    assert _date_labels(pain_chart(days)) == ["05 Oct", "06 Oct", "07 Oct", "08 Oct"]

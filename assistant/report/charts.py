@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import matplotlib
 import matplotlib.dates as mdates
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from ..vocab import Outcome
 from .data import NO_ANSWER, PainPoint, ReachPoint
@@ -78,20 +78,25 @@ def _figure(width_in: float, height_in: float) -> Figure:
 
 
 def _date_axis(ax: Any, first: datetime, last: datetime) -> None:
-    span_days = (last - first).days
-    if span_days < 1:
-        # One day: pad it so a single session is not squashed against an edge.
-        ax.set_xlim(
-            float(mdates.date2num(first - timedelta(days=1))),  # type: ignore[no-untyped-call]
-            float(mdates.date2num(last + timedelta(days=1))),  # type: ignore[no-untyped-call]
-        )
-    if span_days <= 90:
-        # Whole days only, never the same date twice on the axis.
-        locator: Any = mdates.DayLocator(interval=max(1, -(-(span_days + 2) // 8)))  # type: ignore[no-untyped-call]
+    """Dates under the sessions: up to three months as whole days, each date at the
+    middle of its day (a session at 07:30 and one at 19:00 sit either side of it), a
+    lone day padded by half a day each side; longer spans as matplotlib chooses."""
+    tz = first.tzinfo
+    days = (last.astimezone(tz).date() - first.date()).days
+    if days <= 90:
+        midnight = datetime.combine(first.date(), time(), tz)
+        pad = timedelta(hours=12 if days == 0 else 2)
+        ax.set_xlim(_num(midnight - pad), _num(midnight + timedelta(days=days + 1) + pad))
+        step = max(1, -(-(days + 1) // 8))
+        noons = [midnight + timedelta(days=d, hours=12) for d in range(0, days + 1, step)]
+        ax.xaxis.set_major_locator(FixedLocator([_num(n) for n in noons]))
     else:
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8, tz=tz))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=tz))  # type: ignore[no-untyped-call]
+
+
+def _num(when: datetime) -> float:
+    return float(mdates.date2num(when))  # type: ignore[no-untyped-call]
 
 
 def pain_chart(points: list[PainPoint]) -> str | None:
