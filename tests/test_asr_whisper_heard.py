@@ -12,11 +12,8 @@ import pytest
 from assistant.asr.protocol import decode_clip
 from assistant.asr.whisper import WhisperRecognizer
 from assistant.asr.whisper_rules import Candidate, Thresholds, decide
-from assistant.audioio import read_audio
-from assistant.bench.asr_clips import Clip, mix
-from assistant.bench.fixtures import read_manifest
+from assistant.bench.asr_clips import fixture_clip, mix
 from assistant.events import Heard
-from assistant.paths import fixtures_dir
 
 
 def _reason(no_speech: float, **given: Any) -> str:
@@ -64,11 +61,11 @@ def test_a_phrase_heard_untold_in_noise_is_understood(
     """In the bench's rooms (``--every 3``: the clip's seed there), Whisper heard
     these phrases untold but gave a no-speech probability over 0.8: they were asked
     again, and are now understood."""
-    row = next(r for r in read_manifest() if r.file == name)
-    audio = read_audio(fixtures_dir() / name)
-    clip = Clip(name, "phrase", context, intent, audio, row.speech_end_ms)
+    clip = fixture_clip(name, context)
     heard = decode_clip(whisper, mix(clip, condition, seed), context)
-    assert isinstance(heard, Heard) and heard.intent == intent, whisper.last_verdict
+    assert clip.intent == intent and isinstance(heard, Heard) and heard.intent == intent, (
+        whisper.last_verdict
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,7 +83,6 @@ def test_speech_whisper_heard_clearly_is_not_made_an_answer_by_the_second_opinio
     """In the bench's rooms (``--every 1``: the clip's seed there) Whisper heard these
     sentences out of vocabulary, far better fitted than any phrase, and PocketSphinx
     heard an answer in them: they were taken (as "resume", as 1); now asked again."""
-    row = next(r for r in read_manifest() if r.file == name)
-    clip = Clip(name, "oov", context, None, read_audio(fixtures_dir() / name), row.speech_end_ms)
+    clip = fixture_clip(name, context)
     heard = decode_clip(whisper, mix(clip, condition, seed), context)
     assert not isinstance(heard, Heard), (heard, whisper.last_verdict)

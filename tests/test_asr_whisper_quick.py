@@ -8,8 +8,7 @@ import pytest
 from assistant.asr.protocol import decode_clip
 from assistant.asr.whisper import WhisperRecognizer
 from assistant.audioio import read_audio
-from assistant.bench.asr_clips import Clip, mix
-from assistant.bench.fixtures import read_manifest
+from assistant.bench.asr_clips import Clip, fixture_clip, mix
 from assistant.events import Heard
 from assistant.paths import fixtures_dir
 
@@ -59,8 +58,6 @@ def test_a_told_decode_is_quick_only_as_a_respelling_in_clear_speech(
     """At 5 dB, told the answers, Whisper turns what it heard as more words, or
     barely as speech, into an answer: that is no quick verdict, and on the full path
     these are asked again rather than taken as "no" or "repeat"."""
-    row = next(r for r in read_manifest() if r.file == name)
-    audio = read_audio(fixtures_dir() / name)
-    clip = Clip(name, "phrase", context, intent, audio, row.speech_end_ms)
+    clip = fixture_clip(name, context)
     heard = decode_clip(whisper, mix(clip, "snr5", seed), context)  # the bench's seed
     assert not (isinstance(heard, Heard) and heard.intent != intent), whisper.last_verdict

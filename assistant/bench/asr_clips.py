@@ -91,6 +91,15 @@ def mix(clip: Clip, condition: str, seed: int) -> npt.NDArray[np.int16]:
     return noisy
 
 
+def fixture_clip(file: str, context: str) -> Clip:
+    """One fixture clip by its file, as the bench builds it, heard in ``context``."""
+    row = next((r for r in read_manifest() if r.file == file), None)
+    if row is None:
+        raise KeyError(f"{file}: no such clip in the fixtures' manifest")
+    audio = read_audio(fixtures_dir() / row.file)
+    return Clip(row.file, row.kind, context, row.intent or None, audio, row.speech_end_ms or None)
+
+
 def fixture_clips(every: int) -> list[Clip]:
     """Every ``every``-th phrase, OOV and noise clip, then the other answers
     (``other_answer_clips``): the first are chosen as before they were added."""
