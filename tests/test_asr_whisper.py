@@ -19,6 +19,7 @@ from assistant.asr.whisper_model import first_of_repeats
 from assistant.asr.whisper_rules import Candidate, Thresholds, Verdict, decide
 from assistant.audioio import read_audio
 from assistant.bench.asr import Clip, mix
+from assistant.bench.asr_clips import fixture_clip
 from assistant.bench.fixtures import read_manifest
 from assistant.config import Settings
 from assistant.dialog.engine import BETTER_MIN_CONFIDENCE
@@ -96,9 +97,7 @@ def test_out_of_vocabulary_speech_in_a_room_is_asked_again(
     taken for yes or no: these espeak-ng phrases, in the bench's rooms (the seed is
     the clip's there), were heard as a sentence holding an answer's keyword, or as
     a short answer where one encoding heard a sentence."""
-    row = next(r for r in read_manifest() if r.file == f"oov/{name}.flac")
-    audio = read_audio(fixtures_dir() / row.file)
-    clip = Clip(row.file, "oov", context, None, audio, row.speech_end_ms)
+    clip = fixture_clip(f"oov/{name}.flac", context)
     result = decode_clip(whisper, mix(clip, condition, seed), context)
     assert not isinstance(result, Heard), (result, whisper.last_verdict)
 
@@ -115,6 +114,28 @@ def _decided(ms: int, **given: Any) -> Verdict:
         "limits": Thresholds(),
     }
     return decide(**(facts | given))
+
+
+def test_a_keyword_in_a_decode_that_fits_badly_is_no_second_opinion() -> None:
+    """A reverberant "it's going further down my leg", written "to stop the infers
+    are down my leg", fit 11 nats worse than "stop", which won by 1.4 on the
+    smaller margin for two opinions that agree: the coach ended the session."""
+
+    def verdict(free_score: float) -> Verdict:
+        return _decided(
+            1600,
+            context="symptom",
+            text="to stop the infers are down my leg",
+            free_intent="stop",
+            keyword_only=True,
+            free_score=free_score,
+            candidates=[Candidate("stop", "stop", -11.7), Candidate("worse", "worse", -13.1)],
+        )
+
+    assert verdict(-22.8).reason == "small margin"
+    # the same decode fitting about as well as the phrase: the two opinions agree
+    heard = verdict(-11.0).result
+    assert isinstance(heard, Heard) and heard.intent == "stop" and heard.confidence >= 0.9
 
 
 def test_a_keyword_decode_must_be_accounted_for_by_a_phrase() -> None:
