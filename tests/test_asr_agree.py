@@ -17,6 +17,7 @@ from assistant.asr.sphinx import SphinxRecognizer
 from assistant.asr.whisper import WhisperRecognizer
 from assistant.audioio import read_audio
 from assistant.bench.asr import Clip, mix
+from assistant.bench.asr_clips import fixture_clip
 from assistant.clock import VirtualClock
 from assistant.dialog import prompts
 from assistant.dialog.driver import Driver
@@ -167,6 +168,27 @@ def test_a_worse_whisper_scored_best_as_better_is_never_agreed_into_better(
         verdict = whisper.last_verdict
         assert verdict is not None and "better_over_worse" in verdict.scores, (name, verdict)
         assert intent_of(result) != "better", (name, result, verdict)
+
+
+def test_a_better_whisper_alone_is_sure_of_is_asked_again_when_pocketsphinx_hears_worse(
+    whisper: WhisperRecognizer,
+) -> None:
+    """A reverberant Klatt "more pain in my back" (the room of seed 7011), written
+    "I'm better", which fit 10 nats over the phrase said and 7 over "worse": Whisper
+    was sure, and the coach would have moved on to a harder exercise.  PocketSphinx
+    heard "more pain in my back"."""
+    name = "phrases/symptom/more-pain-in-my-back__en-us-klatt3.flac"
+    alone = WhisperRecognizer(model_path(), second_opinion=False)
+    said = fixture_clip(name, "symptom")
+    audio = mix(said, "reverb", 7011)
+    assert intent_of(decode_clip(alone, audio, "symptom")) == "better"  # the mistake
+    result = decode_clip(whisper, audio, "symptom")
+    verdict = whisper.last_verdict
+    assert intent_of(result) is None and verdict is not None, (result, verdict)
+    assert verdict.reason == "pocketsphinx heard worse"
+    # a "better" said is still understood: PocketSphinx is only a veto here
+    for name in ("answers/better_en-us.wav", "answers/better_en-gb.wav"):
+        assert intent_of(decode_clip(whisper, clip(name), "symptom")) == "better", name
 
 
 def test_without_pocketsphinx_whisper_decides_alone(

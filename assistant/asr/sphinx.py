@@ -60,7 +60,7 @@ from . import phrases
 from .endpoint import EndpointConfig, SegmentEvent
 from .matcher import match_intent
 from .protocol import Result
-from .sphinx_checks import Utterance, judge, log_score
+from .sphinx_checks import PLAIN, Utterance, judge, log_score
 from .utterance import DECODE_TAIL_MS, UtteranceRecognizer
 from .verdict import Verdict
 
@@ -227,6 +227,15 @@ class SphinxRecognizer(UtteranceRecognizer):
         if verdict is not None:
             self.last_verdict = verdict
         return verdict.result if verdict is not None else None
+
+    def first_guess(self, audio: npt.NDArray[np.int16], event: SegmentEvent) -> str | None:
+        """The intent of the grammar's best hypothesis for one utterance, in one pass
+        and before any rejection rule (denoised when the checks would): a quick second
+        ear, not a verdict."""
+        utterance = Utterance(audio, self._core(audio), event)
+        if any(check(self, utterance) is not None for check in PLAIN):
+            return None
+        return utterance.intent
 
     def decode_grammar(self, audio: npt.NDArray[np.int16]) -> pocketsphinx.Hypothesis | None:
         return self._decode(self._grammar, audio.tobytes())

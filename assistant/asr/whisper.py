@@ -95,6 +95,8 @@ class WhisperRecognizer(UtteranceRecognizer):
         self.model = load_model(model_path)
         _vad()
         self.last_verdict: Verdict | None = None
+        if self.second_opinion is not None:
+            self._worker.submit(self.second_opinion.warm)
 
     def _sure(self, result: Result) -> bool:
         """Never a "better" before the whole end-of-speech quiet ("better... but my
@@ -132,9 +134,13 @@ class WhisperRecognizer(UtteranceRecognizer):
         stale: threading.Event | None = None,
     ) -> Verdict:
         """The verdict on one utterance (``_judge``), unless Whisper wrote it down,
-        untold, as exactly an answer the coach is not listening for now."""
+        untold, as exactly an answer the coach is not listening for now, or it is a
+        "better" in which PocketSphinx hears "worse" (``SecondOpinion.check_better``)."""
         untold: list[str] = []
-        return another_answer(self._judge(wave, context, event, stale, untold), untold)
+        verdict = another_answer(self._judge(wave, context, event, stale, untold), untold)
+        if self.second_opinion is None:
+            return verdict
+        return self.second_opinion.check_better(verdict, wave, event, context)
 
     def _judge(
         self,
