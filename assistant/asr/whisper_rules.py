@@ -209,6 +209,17 @@ def _speechless(no_speech: float, voiced_ms: int, untold_phrase: bool, limits: T
     return voiced_ms < limits.min_voiced_ms or no_speech > ceiling
 
 
+def _agrees(
+    free_intent: str | None, first: Candidate, keyword_only: bool, gap: float, limits: Thresholds
+) -> bool:
+    """Whether the free decode is a second opinion for ``first``: it means that
+    intent, and not only by a keyword among words that fit the audio over
+    ``oov_gap`` worse than the phrase (a reverberant "it's going further down my
+    leg", written "to stop the infers are down...", fit 11 nats worse than "stop",
+    which then won by 1.4 on the smaller agreed margin)."""
+    return free_intent == first.intent and not (keyword_only and gap < -limits.oov_gap)
+
+
 def decide(
     *,
     context: str,
@@ -252,11 +263,7 @@ def decide(
     ):
         return reject("out of vocabulary")
     extra = limits.unmatched_extra if free_intent is None else 0.0
-    # A decode that means the intent only by a keyword, among words that fit the
-    # audio far worse than the phrase, is no second opinion: a reverberant "it's
-    # going further down my leg", written "to stop the infers are down...", fit 11
-    # nats worse than "stop", which then won by 1.4.
-    agreed = free_intent == first.intent and not (keyword_only and gap < -limits.oov_gap)
+    agreed = _agrees(free_intent, first, keyword_only, gap, limits)
     plain = limits.agreed_margin if agreed else limits.margin + extra
     if margin < plain:
         return reject("small margin")
@@ -272,5 +279,4 @@ def decide(
     if first.intent == "better" and _other_place(first, candidates, text, limits):
         return reject("place margin")
     excess = answer_margin - needed if answer is not None else margin - plain
-    heard = _heard(first, text, agreed, excess, (start_ms, end_ms))
-    return Verdict(heard, "ok", scores)
+    return Verdict(_heard(first, text, agreed, excess, (start_ms, end_ms)), "ok", scores)
