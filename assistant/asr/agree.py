@@ -29,9 +29,9 @@ An agreed answer has ``AGREED_CONFIDENCE``: enough for the dialog to act on a
 plain answer or command, below what it needs to take a "worse" or a "better"
 without confirming it with a yes/no question first.
 
-PocketSphinx is loaded in the decode worker as soon as Whisper is (``warm``), so
-the first "better" does not wait for it; without it (not installed, model
-missing) Whisper decides alone, as before.
+PocketSphinx is loaded ahead in the decode worker once the coach listens where
+"better" is an answer (``warm``), so the first "better" does not wait for it;
+without it (not installed, model missing) Whisper decides alone, as before.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ from .verdict import Verdict
 from .whisper_rules import Candidate, Thresholds, _other_place
 
 if TYPE_CHECKING:
-    from .protocol import Result
     from .sphinx import SphinxRecognizer
 
 __all__ = ["AGREEABLE", "AGREED_CONFIDENCE", "SecondOpinion", "better_doubts"]
@@ -126,7 +125,7 @@ class SecondOpinion:
         self._sphinx: SphinxRecognizer | None = None
         self._unavailable = False
         # warm() runs in the decode worker; an utterance ended with no early decode
-        # is judged in the caller's thread, maybe while it is still loading
+        # is judged in the caller's thread, maybe while PocketSphinx is loading
         self._loading = threading.Lock()
 
     def _recognizer(self) -> SphinxRecognizer | None:
@@ -141,19 +140,15 @@ class SecondOpinion:
         return self._sphinx
 
     def warm(self) -> None:
-        """Load PocketSphinx now (in the decode worker, before the first utterance)."""
+        """Load PocketSphinx now (in the decode worker, before it is needed)."""
         self._recognizer()
 
-    def _sphinx_on(
-        self, wave: npt.NDArray[np.float32], event: SegmentEvent, context: str
-    ) -> Result | None:
-        """PocketSphinx's answer on the same framed utterance Whisper judged (None:
-        no PocketSphinx)."""
+    def _listening(self, context: str) -> SphinxRecognizer | None:
+        """PocketSphinx, listening in ``context`` (None: there is none)."""
         sphinx = self._recognizer()
-        if sphinx is None:
-            return None
-        sphinx.set_context(context)
-        return sphinx._finish(_int16(wave), event)
+        if sphinx is not None:
+            sphinx.set_context(context)
+        return sphinx
 
     def check_better(
         self, verdict: Verdict, wave: npt.NDArray[np.float32], event: SegmentEvent, context: str
@@ -167,11 +162,8 @@ class SecondOpinion:
             return verdict
         if verdict.reason != "ok":  # agreed on by both engines (settle) already
             return verdict
-        sphinx = self._recognizer()
-        if sphinx is None:
-            return verdict
-        sphinx.set_context(context)
-        if sphinx.first_guess(_int16(wave), event) != Answer.WORSE:
+        sphinx = self._listening(context)
+        if sphinx is None or sphinx.first_guess(_int16(wave), event) != Answer.WORSE:
             return verdict
         scores = {**verdict.scores, "sphinx_worse": 1.0}
         said = NotUnderstood(heard.text, heard.start_ms, heard.end_ms)
@@ -192,9 +184,10 @@ class SecondOpinion:
         if first is None or far:
             return verdict
         intent = first.intent
-        if self._recognizer() is None:
+        sphinx = self._listening(measured["context"])
+        if sphinx is None:
             return verdict
-        heard = self._sphinx_on(wave, event, measured["context"])
+        heard = sphinx._finish(_int16(wave), event)  # the same framed utterance Whisper judged
         agrees = isinstance(heard, Heard) and heard.intent == intent
         scores = {**verdict.scores, "sphinx_agrees": float(agrees)}
         over = over_worse(first, measured["candidates"])

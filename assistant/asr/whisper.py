@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..events import Heard, NotUnderstood
+from ..vocab import Answer
 from . import phrases
 from .agree import SecondOpinion
 from .endpoint import EndpointConfig, SegmentEvent
@@ -95,7 +96,11 @@ class WhisperRecognizer(UtteranceRecognizer):
         self.model = load_model(model_path)
         _vad()
         self.last_verdict: Verdict | None = None
-        if self.second_opinion is not None:
+
+    def _on_context(self, context: str) -> None:
+        """Where "better" is an answer, PocketSphinx is loaded ahead in the decode
+        worker: each "better" is put to it (``SecondOpinion.check_better``)."""
+        if self.second_opinion is not None and Answer.BETTER in phrases.intents(context):
             self._worker.submit(self.second_opinion.warm)
 
     def _sure(self, result: Result) -> bool:
@@ -140,6 +145,7 @@ class WhisperRecognizer(UtteranceRecognizer):
         verdict = another_answer(self._judge(wave, context, event, stale, untold), untold)
         if self.second_opinion is None:
             return verdict
+        _give_up(stale)
         return self.second_opinion.check_better(verdict, wave, event, context)
 
     def _judge(

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from ..audioio import read_audio
 from ..errors import AssistantError
 from ..paths import fixtures_dir
-from .fixtures import read_manifest
+from .fixtures import ManifestRow, read_manifest
 
 CONDITIONS = ("clean", "snr20", "snr10", "snr5", "snr0", "reverb")
 REJECT_CONTEXTS = ("symptom", "yes-no", "number", "command")
@@ -96,6 +96,10 @@ def fixture_clip(file: str, context: str) -> Clip:
     row = next((r for r in read_manifest() if r.file == file), None)
     if row is None:
         raise KeyError(f"{file}: no such clip in the fixtures' manifest")
+    return _clip(row, context)
+
+
+def _clip(row: ManifestRow, context: str) -> Clip:
     audio = read_audio(fixtures_dir() / row.file)
     return Clip(row.file, row.kind, context, row.intent or None, audio, row.speech_end_ms or None)
 
@@ -107,16 +111,7 @@ def fixture_clips(every: int) -> list[Clip]:
     rows = [r for r in read_manifest() if r.kind in ("phrase", "oov", "noise")]
     for index, row in enumerate(rows[::every]):
         context = row.context or REJECT_CONTEXTS[index % len(REJECT_CONTEXTS)]
-        clips.append(
-            Clip(
-                name=row.file,
-                kind=row.kind,
-                context=context,
-                intent=row.intent or None,
-                audio=read_audio(fixtures_dir() / row.file),
-                speech_end_ms=row.speech_end_ms or None,
-            )
-        )
+        clips.append(_clip(row, context))
     return clips + other_answer_clips(every)
 
 
